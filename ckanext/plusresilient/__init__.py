@@ -1,0 +1,1 @@
+"""ckanext-plusresilient: open data for social innovation in the +RESILIENT network."""
