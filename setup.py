@@ -34,6 +34,7 @@ setup(
             "templates/**/*",
             "public/**/*",
             "i18n/**/*",
+            "vocabularies/*.yaml",
             "migration/plusresilient/alembic.ini",
             "migration/plusresilient/script.py.mako",
             "migration/plusresilient/README",

@@ -14,15 +14,17 @@ from ckan.lib import search
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
+from tests.factories import SVRCDataset
+
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
 
 def test_solr_indexes_and_facets_a_dataset():
     cluster = factories.Organization(name="svrc-puglia", title="SVRC Puglia")
     other = factories.Organization(name="svrc-andalucia")
-    factories.Dataset(owner_org=cluster["id"], title="Social cooperatives in Apulia")
-    factories.Dataset(owner_org=cluster["id"])
-    factories.Dataset(owner_org=other["id"])
+    SVRCDataset(owner_org=cluster["id"], title="Social cooperatives in Apulia")
+    SVRCDataset(owner_org=cluster["id"])
+    SVRCDataset(owner_org=other["id"])
 
     result = call_action(
         "package_search",
@@ -69,7 +71,7 @@ def _ckan_command() -> str:
 
 
 def test_background_job_runs_in_a_real_rq_worker(ckan_config):
-    dataset = factories.Dataset(title="Re-indexed by a worker")
+    dataset = SVRCDataset(title="Re-indexed by a worker")
     search.clear(dataset["id"])
     assert call_action("package_search", q="worker")["count"] == 0
 
@@ -93,7 +95,7 @@ def test_background_job_runs_in_a_real_rq_worker(ckan_config):
 
 
 def test_dataset_page_lists_datasets_from_solr(app):
-    factories.Dataset(title="Employment of vulnerable groups in Slovenia")
+    SVRCDataset(title="Employment of vulnerable groups in Slovenia")
 
     response = app.get("/dataset")
 

@@ -1,14 +1,35 @@
 from __future__ import annotations
 
+from typing import Any
+
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan.lib.plugins import DefaultTranslation
+
+from ckanext.plusresilient import search
 
 
 @tk.blanket.cli
-class PlusresilientPlugin(p.SingletonPlugin):
-    """The suite's core plugin.
+@tk.blanket.helpers
+@tk.blanket.validators
+class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):
+    """The suite's core plugin: SVRC vocabularies, validators, facets and
+    translations, the ``plusresilient`` migrations and ``ckan plusresilient``
+    commands. The schemas themselves are scheming YAML (see README)."""
 
-    It owns the ``plusresilient`` migrations (``ckan db upgrade -p
-    plusresilient``) and the ``ckan plusresilient`` commands; schemas,
-    harvesters and the quality scorer are wired in from here as they land.
-    """
+    p.implements(p.IConfigurer)
+    p.implements(p.ITranslation)
+    p.implements(p.IFacets, inherit=True)
+    p.implements(p.IPackageController, inherit=True)
+
+    def update_config(self, config: Any) -> None:
+        tk.add_template_directory(config, "templates")
+
+    def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
+        return search.add_facets(facets_dict, package_type)
+
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return search.index_fields(pkg_dict)
+
+    def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
+        return search.label_facets(search_results)

@@ -1,0 +1,118 @@
+"""How SVRC records are indexed and faceted.
+
+CKAN's Solr schema has no multi-valued catch-all field, so every vocabulary
+field is indexed as ``vocab_<field>`` (a multi-valued string field CKAN
+already declares); facets and ``fq`` filters use those names, and facet
+items are relabelled in the user's language after each search.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.plusresilient import vocabularies
+from ckanext.plusresilient.helpers import current_language
+
+# record field -> vocabulary; each is indexed as vocab_<field>
+INDEXED_VOCABULARY_FIELDS: dict[str, str] = {
+    "svrc_scenario": "scenarios",
+    "si_area": "si_areas",
+    "theme": "data_themes",
+    "od_category": "od_categories",
+    "helix_actor": "helix_actors",
+    "country": "countries",
+    "region": "regions",
+    "language": "languages",
+    "use_case_phase": "use_case_phases",
+    "training_format": "training_formats",
+    "training_level": "training_levels",
+    "skills": "skills",
+    "audience": "audiences",
+}
+# indexed as vocab_<field> too, without labels
+INDEXED_LINK_FIELDS = ("datasets_used",)
+
+
+
+def dataset_type_labels() -> dict[str, str]:
+    return {
+        "dataset": tk._("Dataset"),
+        "use-case": tk._("Use case"),
+        "training": tk._("Training material"),
+    }
+
+
+def facet_titles(package_type: str | None) -> dict[str, str]:
+    """Our facets, in the order shown, for a search page of ``package_type``
+    (None: the API, where every type is searched)."""
+    titles = {
+        "vocab_svrc_scenario": tk._("SVRC macro-scenario"),
+        "vocab_si_area": tk._("Social-innovation area"),
+    }
+    if package_type in (None, "dataset"):
+        titles["vocab_theme"] = tk._("EU data theme")
+    if package_type == "use-case":
+        titles["vocab_use_case_phase"] = tk._("Phase")
+    if package_type == "training":
+        titles["vocab_training_format"] = tk._("Format")
+        titles["vocab_skills"] = tk._("Skills addressed")
+        titles["vocab_training_level"] = tk._("Level")
+    titles["vocab_country"] = tk._("Country")
+    titles["vocab_region"] = tk._("Region (NUTS 2)")
+    titles["dataset_type"] = tk._("Type")
+    return titles
+
+
+def add_facets(facets: dict[str, Any], package_type: str | None) -> dict[str, Any]:
+    """Ours first, then CKAN's (organization, groups, tags, formats, licences)."""
+    ordered = dict(facet_titles(package_type))
+    ordered.update((key, value) for key, value in facets.items() if key not in ordered)
+    facets.clear()
+    facets.update(ordered)
+    return facets
+
+
+def _values(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        if value.startswith("["):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return [value]
+        else:
+            return [value]
+    return [item for item in value if isinstance(item, str) and item]
+
+
+def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """Add ``vocab_<field>`` lists from the validated record."""
+    validated = pkg_dict.get("validated_data_dict")
+    record = json.loads(validated) if isinstance(validated, str) else (validated or pkg_dict)
+    for field in (*INDEXED_VOCABULARY_FIELDS, *INDEXED_LINK_FIELDS):
+        values = _values(record.get(field))
+        if values:
+            pkg_dict[f"vocab_{field}"] = values
+    return pkg_dict
+
+
+def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
+    """Show facet items by their label in the user's language, not their code."""
+    facets = search_results.get("search_facets") or {}
+    lang = None
+    type_labels = dataset_type_labels()
+    for key, facet in facets.items():
+        field = key[len("vocab_"):] if key.startswith("vocab_") else None
+        vocabulary_name = INDEXED_VOCABULARY_FIELDS.get(field or "")
+        if vocabulary_name is None and key != "dataset_type":
+            continue
+        lang = lang or current_language()
+        for item in facet.get("items", []):
+            if key == "dataset_type":
+                item["display_name"] = type_labels.get(item["name"], item["name"])
+            else:
+                item["display_name"] = vocabularies.get(vocabulary_name).label(item["name"], lang)
+    return search_results

@@ -1,0 +1,86 @@
+"""SVRC facets and filters, answered by the real Solr."""
+from __future__ import annotations
+
+import pytest
+
+import ckan.plugins.toolkit as tk
+from ckan.tests.helpers import call_action
+
+from tests.factories import Cluster, SVRCDataset, Training, UseCase
+
+pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+
+
+@pytest.fixture
+def catalog(clean_db, clean_index):
+    veneto = Cluster(name="svrc-veneto")
+    andalucia = Cluster(name="svrc-andalucia", country="ES", region="ES61")
+    SVRCDataset(owner_org=veneto["id"], title="Social cooperatives in Veneto",
+                svrc_scenario=["social-smes"], country="IT", region="ITH3", theme=["SOCI"])
+    SVRCDataset(owner_org=veneto["id"], title="Care services in Veneto",
+                svrc_scenario=["public-services", "social-smes"], country="IT", region="ITH3",
+                theme=["HEAL", "SOCI"])
+    SVRCDataset(owner_org=andalucia["id"], title="Social enterprises in Andalucia",
+                svrc_scenario=["social-smes"], country="ES", region="ES61", theme=["ECON"])
+    UseCase(owner_org=veneto["id"], title="A map of care gaps",
+            svrc_scenario=["public-services"], use_case_phase=["design"])
+    Training(owner_org=andalucia["id"], title="Open data basics", training_format="webinar")
+
+
+@pytest.mark.usefixtures("catalog")
+def test_package_search_facets_on_svrc_fields():
+    result = call_action("package_search", fq="+dataset_type:dataset", **{
+        "facet.field": '["vocab_svrc_scenario", "vocab_country", "vocab_region", "vocab_theme"]'})
+    assert result["count"] == 3
+    assert result["facets"]["vocab_svrc_scenario"] == {"social-smes": 3, "public-services": 1}
+    assert result["facets"]["vocab_country"] == {"IT": 2, "ES": 1}
+    assert result["facets"]["vocab_region"] == {"ITH3": 2, "ES61": 1}
+    assert result["facets"]["vocab_theme"] == {"SOCI": 2, "HEAL": 1, "ECON": 1}
+    labels = {item["name"]: item["display_name"]
+              for item in result["search_facets"]["vocab_svrc_scenario"]["items"]}
+    assert labels["social-smes"].startswith("Support to social")
+
+
+@pytest.mark.usefixtures("catalog")
+def test_package_search_facets_on_type_across_all_types():
+    result = call_action("package_search", **{"facet.field": '["dataset_type"]'})
+    assert result["facets"]["dataset_type"] == {"dataset": 3, "use-case": 1, "training": 1}
+    labels = {item["name"]: item["display_name"] for item in result["search_facets"]["dataset_type"]["items"]}
+    assert labels == {"dataset": "Dataset", "use-case": "Use case", "training": "Training material"}
+
+
+@pytest.mark.usefixtures("catalog")
+def test_fq_filters_by_scenario_and_country():
+    result = call_action("package_search", fq="vocab_svrc_scenario:social-smes AND vocab_country:IT")
+    assert sorted(r["title"] for r in result["results"]) == [
+        "Care services in Veneto", "Social cooperatives in Veneto"]
+
+
+@pytest.mark.usefixtures("catalog")
+def test_dataset_page_filters_by_scenario_and_country(app):
+    page = app.get(tk.url_for("dataset.search", vocab_svrc_scenario="public-services", vocab_country="IT"))
+    assert "Care services in Veneto" in page.body
+    assert "Social cooperatives in Veneto" not in page.body
+    assert "Social enterprises in Andalucia" not in page.body
+    # facet titles and item labels, not codes
+    assert "SVRC macro-scenario" in page.body
+    assert "Delivery of public innovative services for new social needs" in page.body
+
+
+@pytest.mark.usefixtures("catalog")
+def test_dataset_page_facets_in_italian(app):
+    page = app.get("/it" + tk.url_for("dataset.search"))
+    italian_scenario = __import__("ckanext.plusresilient.vocabularies", fromlist=["get"]).get(
+        "scenarios").label("social-smes", "it")
+    assert italian_scenario in page.body
+    assert "Macro-scenario SVRC" in page.body
+
+
+@pytest.mark.usefixtures("catalog")
+def test_use_case_and_training_search_pages_have_their_facets(app):
+    use_cases = app.get(tk.url_for("use-case.search"))
+    assert "A map of care gaps" in use_cases.body
+    assert "Phase" in use_cases.body
+    trainings = app.get(tk.url_for("training.search", vocab_training_format="webinar"))
+    assert "Open data basics" in trainings.body
+    assert "Skills addressed" in trainings.body
