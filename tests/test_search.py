@@ -84,3 +84,11 @@ def test_use_case_and_training_search_pages_have_their_facets(app):
     trainings = app.get(tk.url_for("training.search", vocab_training_format="webinar"))
     assert "Open data basics" in trainings.body
     assert "Skills addressed" in trainings.body
+
+
+@pytest.mark.usefixtures("catalog")
+def test_cluster_page_facets_its_datasets(app):
+    page = app.get(tk.url_for("organization.read", id="svrc-veneto"))
+    assert "SVRC macro-scenario" in page.body
+    assert "Care services in Veneto" in page.body
+    assert "Social enterprises in Andalucia" not in page.body

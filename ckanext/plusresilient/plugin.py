@@ -28,6 +28,10 @@ class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
         return search.add_facets(facets_dict, package_type)
 
+    def organization_facets(self, facets_dict: dict[str, Any], organization_type: str,
+                            package_type: str | None) -> dict[str, Any]:
+        return search.add_facets(facets_dict, package_type)
+
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return search.index_fields(pkg_dict)
 
