@@ -207,6 +207,22 @@ def plusresilient_end_after_start(key, data, errors, context):
             end=end, start=start))
 
 
+def _list_input(field: dict[str, Any], key: tuple, data: dict, errors: dict,
+                expecting: str) -> list[Any] | None:
+    """The field's items, or None when there is nothing (more) to validate."""
+    value = data.get(key)
+    if errors.get(key):
+        return None
+    if _is_empty(value):
+        if field.get("required"):
+            errors[key].append(tk._("Missing value"))
+        return None
+    items = _as_list(value)
+    if items is None:
+        errors[key].append(expecting)
+    return items
+
+
 def _dataset_reference(item: str) -> str:
     """A dataset's name or id from itself or from a URL of this (or any) CKAN."""
     item = item.strip()
@@ -221,16 +237,8 @@ def plusresilient_dataset_links(field: dict[str, Any], schema: dict[str, Any]):
     """Datasets of this portal, given by name, id or URL; stored as ids."""
 
     def validator(key, data, errors, context):
-        value = data.get(key)
-        if errors.get(key):
-            return
-        if _is_empty(value):
-            if field.get("required"):
-                errors[key].append(tk._("Missing value"))
-            return
-        items = _as_list(value)
+        items = _list_input(field, key, data, errors, tk._("Expecting a list of datasets"))
         if items is None:
-            errors[key].append(tk._("Expecting a list of datasets"))
             return
         ids: list[str] = []
         unknown: list[str] = []
@@ -255,16 +263,8 @@ def plusresilient_url_list(field: dict[str, Any], schema: dict[str, Any]):
     """http(s) URLs, stored as a JSON list."""
 
     def validator(key, data, errors, context):
-        value = data.get(key)
-        if errors.get(key):
-            return
-        if _is_empty(value):
-            if field.get("required"):
-                errors[key].append(tk._("Missing value"))
-            return
-        items = _as_list(value)
+        items = _list_input(field, key, data, errors, tk._("Expecting a list of URLs"))
         if items is None:
-            errors[key].append(tk._("Expecting a list of URLs"))
             return
         urls = []
         for item in items:
