@@ -35,6 +35,7 @@ setup(
             "public/**/*",
             "i18n/**/*",
             "vocabularies/*.yaml",
+            "portals/*.yaml",
             "migration/plusresilient/alembic.ini",
             "migration/plusresilient/script.py.mako",
             "migration/plusresilient/README",

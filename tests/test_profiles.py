@@ -152,6 +152,11 @@ NOT_IN_RDF = {
     # the URL slug is local to a portal; DCAT identifies the dataset by its
     # URI (and dct:identifier), and a harvester chooses its own slug
     "name": "local URL slug",
+    # harvest bookkeeping: where this portal got the record; the record's own
+    # identity travels as its dataset URI
+    "source_portal": "harvest provenance",
+    "source_url": "harvest provenance",
+    "source_identifier": "harvest provenance",
 }
 
 RESOURCE_FIELDS = ("url", "name", "description", "format", "mimetype", "size", "license", "schema")

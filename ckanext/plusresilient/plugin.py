@@ -9,7 +9,11 @@ from ckan.lib.plugins import DefaultTranslation
 from ckanext.plusresilient import search
 
 
+@tk.blanket.actions
+@tk.blanket.auth_functions
+@tk.blanket.blueprints
 @tk.blanket.cli
+@tk.blanket.config_declarations
 @tk.blanket.helpers
 @tk.blanket.validators
 class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):

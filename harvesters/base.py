@@ -1,0 +1,313 @@
+"""What every +RESILIENT harvester shares: streaming gather, incremental
+updates, deletions carried over, one dataset per remote identity, and
+errors recorded instead of raised.
+
+A platform module only says how to list its datasets (page by page) and how
+to read one into a :class:`~ckanext.plusresilient.harvesters.mapping.RemoteDataset`.
+
+Gather walks the whole listing once, one page in memory at a time:
+
+* a dataset whose modification date equals the one recorded for this source
+  is closed at once as *not modified* (no fetch, no import);
+* a new or changed one becomes a harvest object for fetch and import;
+* each record seen is stamped with the job's id, so when — and only when —
+  the listing completed without error, records of this source left unstamped
+  are datasets gone from the source, and get a *delete* object.
+
+Identity is the remote identifier (the dataset's URI, or the platform's
+global id), shared by all sources: a dataset that a regional portal and the
+national aggregator both publish is one CKAN dataset, updated in place.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
+from ckan import model
+from ckanext.harvest.harvesters.base import HarvesterBase
+from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectExtra
+
+from ckanext.plusresilient import config
+from ckanext.plusresilient.harvesters.mapping import RemoteDataset, to_package
+from ckanext.plusresilient.model import HarvestRecord
+from ckanext.plusresilient.safe_http import FetchError, SafeSession
+
+log = logging.getLogger(__name__)
+
+SOURCE_CONFIG_KEYS = ("portal", "country", "region", "language", "default_scenario", "page_size")
+
+
+@dataclass
+class Listed:
+    """One dataset as a listing page shows it: enough to decide whether to
+    fetch it. ``dataset`` is filled when the listing already carries all of it."""
+
+    identifier: str
+    remote_id: str
+    modified: str | None = None
+    dataset: RemoteDataset | None = None
+
+
+class SVRCHarvester(HarvesterBase):
+    """Base of the platform harvesters (each is a plugin of its own;
+    HarvesterBase already implements IHarvester)."""
+
+    name = "plusresilient"
+    title = "+RESILIENT"
+    description = ""
+    #: set by the CLI runner to watch gather page by page: (stage, pages, datasets listed)
+    progress: Callable[[str, int, int], None] | None = None
+
+    # -- what a platform module provides -------------------------------------------------
+    def list_datasets(self, url: str, source_config: dict[str, Any], http: SafeSession,
+                      since: datetime.datetime | None) -> Iterator[list[Listed]]:
+        """Pages of the source's complete listing (``since`` lets a platform
+        ask the source for the changed ones only, if it can)."""
+        raise NotImplementedError
+
+    def fetch_dataset(self, url: str, listed: Listed, source_config: dict[str, Any],
+                      http: SafeSession) -> RemoteDataset:
+        """One dataset, when the listing did not carry it whole."""
+        raise NotImplementedError
+
+    # -- IHarvester ------------------------------------------------------------------------
+    def info(self) -> dict[str, str]:
+        return {"name": self.name, "title": self.title, "description": self.description}
+
+    def validate_config(self, source_config: str | None) -> str:
+        if not source_config:
+            return source_config or ""
+        try:
+            values = json.loads(source_config)
+        except ValueError as error:
+            raise ValueError(f"Configuration is not valid JSON: {error}")
+        if not isinstance(values, dict):
+            raise ValueError("Configuration must be a JSON object")
+        unknown = sorted(set(values) - set(SOURCE_CONFIG_KEYS))
+        if unknown:
+            raise ValueError(f"Unknown configuration keys: {', '.join(unknown)}; "
+                             f"known: {', '.join(SOURCE_CONFIG_KEYS)}")
+        from ckanext.plusresilient import vocabularies
+
+        country = values.get("country")
+        if country and country not in vocabularies.get("countries").codes():
+            raise ValueError(f"Unknown country {country!r}")
+        region = values.get("region")
+        if region and region not in {t.code for t in vocabularies.regions_of(country or "")}:
+            raise ValueError(f"Region {region!r} is not in {country!r}")
+        return source_config
+
+    def gather_stage(self, harvest_job: HarvestJob) -> list[str]:
+        source = harvest_job.source
+        source_config = _source_config(source)
+        since = _last_complete_gather(harvest_job)
+        http = SafeSession(config.http_policy())
+        object_ids: list[str] = []
+        counts = {"pages": 0, "listed": 0, "unchanged": 0, "deleted": 0}
+        try:
+            for page in self.list_datasets(source.url, source_config, http, since):
+                counts["pages"] += 1
+                counts["listed"] += len(page)
+                object_ids.extend(self._gather_page(harvest_job, page, counts))
+                model.Session.commit()
+                if self.progress:
+                    self.progress("gather", counts["pages"], counts["listed"])
+        except FetchError as error:
+            model.Session.rollback()
+            self._save_gather_error(f"{error} (after {counts['pages']} pages; "
+                                    "nothing was withdrawn)", harvest_job)
+            return object_ids
+        except (ValueError, KeyError, TypeError) as error:
+            model.Session.rollback()
+            self._save_gather_error(f"Malformed listing from {source.url}: {error!r} "
+                                    f"(after {counts['pages']} pages; nothing was withdrawn)",
+                                    harvest_job)
+            return object_ids
+        finally:
+            http.close()
+        object_ids.extend(self._gather_deletions(harvest_job, counts))
+        model.Session.commit()
+        log.info("gather %s: %s", source.url, counts)
+        return object_ids
+
+    def _gather_page(self, job: HarvestJob, page: list[Listed], counts: dict[str, int]) -> list[str]:
+        ids = []
+        now = datetime.datetime.utcnow()
+        for listed in page:
+            record = HarvestRecord.get(job.source_id, listed.identifier)
+            if record is None:
+                record = HarvestRecord(source_id=job.source_id, identifier=listed.identifier,
+                                       first_seen=now)
+                model.Session.add(record)
+            record.last_seen_job_id = job.id
+            record.last_seen = now
+            unchanged = (record.package_id is not None and listed.modified is not None
+                         and record.remote_modified == listed.modified
+                         and _package_active(record.package_id))
+            obj = HarvestObject(guid=listed.identifier, job=job, source=job.source,
+                                package_id=record.package_id if unchanged else None)
+            obj.extras = [HarvestObjectExtra(key="remote_id", value=listed.remote_id)]
+            if unchanged:
+                obj.state, obj.report_status = "COMPLETE", "not modified"
+                counts["unchanged"] += 1
+                model.Session.add(obj)
+                continue
+            obj.content = json.dumps({
+                "listed": {"identifier": listed.identifier, "remote_id": listed.remote_id,
+                           "modified": listed.modified},
+                "dataset": listed.dataset.to_dict() if listed.dataset else None,
+            })
+            model.Session.add(obj)
+            model.Session.flush()
+            ids.append(obj.id)
+        return ids
+
+    def _gather_deletions(self, job: HarvestJob, counts: dict[str, int]) -> list[str]:
+        gone = (model.Session.query(HarvestRecord)
+                .filter(HarvestRecord.source_id == job.source_id,
+                        sa.or_(HarvestRecord.last_seen_job_id != job.id,
+                               HarvestRecord.last_seen_job_id.is_(None)))
+                .yield_per(500))
+        ids = []
+        for record in gone:
+            obj = HarvestObject(guid=record.identifier, job=job, source=job.source,
+                                package_id=record.package_id)
+            obj.extras = [HarvestObjectExtra(key="status", value="delete")]
+            model.Session.add(obj)
+            model.Session.flush()
+            ids.append(obj.id)
+            counts["deleted"] += 1
+        return ids
+
+    def fetch_stage(self, harvest_object: HarvestObject) -> bool | str:
+        if _extra(harvest_object, "status") == "delete":
+            return True
+        try:
+            content = json.loads(harvest_object.content)
+            if content.get("dataset"):
+                return True
+            listed = Listed(**content["listed"])
+            source_config = _source_config(harvest_object.source)
+            http = SafeSession(config.http_policy())
+            try:
+                dataset = self.fetch_dataset(harvest_object.source.url, listed, source_config, http)
+            finally:
+                http.close()
+        except FetchError as error:
+            self._save_object_error(str(error), harvest_object, "Fetch")
+            return False
+        except (ValueError, KeyError, TypeError) as error:
+            self._save_object_error(f"Malformed dataset {harvest_object.guid}: {error!r}",
+                                    harvest_object, "Fetch")
+            return False
+        content["dataset"] = dataset.to_dict()
+        harvest_object.content = json.dumps(content)
+        harvest_object.save()
+        return True
+
+    def import_stage(self, harvest_object: HarvestObject) -> bool | str:
+        context = {"user": self._get_user_name(), "ignore_auth": True}
+        source_id = harvest_object.source.id
+        record = HarvestRecord.get(source_id, harvest_object.guid)
+        if _extra(harvest_object, "status") == "delete":
+            return self._withdraw(harvest_object, record, context)
+        try:
+            content = json.loads(harvest_object.content)
+            remote = RemoteDataset.from_dict(content["dataset"])
+            package = to_package(remote, _source_config(harvest_object.source))
+        except (ValueError, KeyError, TypeError) as error:
+            self._save_object_error(f"Malformed dataset {harvest_object.guid}: {error!r}",
+                                    harvest_object, "Import")
+            return False
+        source_dataset = model.Package.get(source_id)  # a source is a dataset of type harvest
+        if source_dataset is not None and source_dataset.owner_org:
+            package["owner_org"] = source_dataset.owner_org
+        existing_id = (record.package_id if record and record.package_id
+                       else HarvestRecord.package_for(harvest_object.guid))
+        try:
+            if existing_id and _package_exists(existing_id):
+                existing = tk.get_action("package_show")(dict(context), {"id": existing_id})
+                package.update({"id": existing["id"], "name": existing["name"], "state": "active"})
+                package.setdefault("owner_org", existing.get("owner_org"))
+                saved = tk.get_action("package_update")(dict(context), package)
+            else:
+                package["name"] = self._gen_new_name(remote.title)
+                saved = tk.get_action("package_create")(dict(context), package)
+        except tk.ValidationError as error:
+            self._save_object_error(f"Invalid dataset {harvest_object.guid}: {error.error_summary}",
+                                    harvest_object, "Import")
+            return False
+        model.Session.query(HarvestObject).filter(
+            HarvestObject.package_id == saved["id"], HarvestObject.id != harvest_object.id
+        ).update({"current": False}, synchronize_session=False)
+        harvest_object.package_id = saved["id"]
+        harvest_object.current = True
+        if record is None:
+            record = HarvestRecord(source_id=source_id, identifier=harvest_object.guid)
+            model.Session.add(record)
+        record.package_id = saved["id"]
+        record.remote_modified = json.loads(harvest_object.content)["listed"].get("modified")
+        harvest_object.save()
+        model.Session.commit()
+        return True
+
+    def _withdraw(self, harvest_object: HarvestObject, record: HarvestRecord | None,
+                  context: dict[str, Any]) -> bool:
+        """The source no longer has it: forget this source's claim, and
+        withdraw the dataset unless another source still publishes it."""
+        package_id = record.package_id if record else harvest_object.package_id
+        identifier = harvest_object.guid
+        if record is not None:
+            model.Session.delete(record)
+            model.Session.flush()
+        if package_id and not HarvestRecord.others_hold(identifier, harvest_object.source.id):
+            try:
+                tk.get_action("package_delete")(dict(context), {"id": package_id})
+            except tk.ObjectNotFound:
+                pass
+        model.Session.query(HarvestObject).filter(
+            HarvestObject.package_id == package_id).update({"current": False},
+                                                           synchronize_session=False)
+        harvest_object.current = False
+        harvest_object.package_id = package_id
+        harvest_object.save()
+        model.Session.commit()
+        return True
+
+
+def _extra(harvest_object: HarvestObject, key: str) -> str | None:
+    for extra in harvest_object.extras:
+        if extra.key == key:
+            return extra.value
+    return None
+
+
+def _source_config(source: Any) -> dict[str, Any]:
+    try:
+        values = json.loads(source.config or "{}")
+    except ValueError:
+        values = {}
+    return values if isinstance(values, dict) else {}
+
+
+def _package_exists(package_id: str) -> bool:
+    return model.Session.query(model.Package.id).filter(model.Package.id == package_id).first() is not None
+
+
+def _package_active(package_id: str) -> bool:
+    state = model.Session.query(model.Package.state).filter(model.Package.id == package_id).scalar()
+    return state == model.State.ACTIVE
+
+
+def _last_complete_gather(job: HarvestJob) -> datetime.datetime | None:
+    """When the last job of this source that gathered without error started:
+    changes since then (minus a margin for clock skew) are what is new."""
+    previous = SVRCHarvester.last_error_free_job(job)
+    if previous is None or previous.gather_started is None:
+        return None
+    return previous.gather_started - datetime.timedelta(hours=1)

@@ -1,0 +1,228 @@
+"""From a remote dataset, in any platform's words, to an SVRC record.
+
+Each harvester turns its platform's payload into a :class:`RemoteDataset`
+(neutral, JSON-serialisable: it is what a harvest object stores); the
+mapping here is shared by all of them, so a dataset classified the same way
+whichever portal it came from. Pure Python apart from the vocabularies.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from ckanext.plusresilient import vocabularies
+
+MAPPING_FILE = Path(__file__).with_name("mapping.yaml")
+
+
+@dataclass
+class RemoteResource:
+    url: str
+    name: str | None = None
+    description: str | None = None
+    format: str | None = None
+    mimetype: str | None = None
+    size: int | None = None
+    license: str | None = None
+
+
+@dataclass
+class RemoteDataset:
+    """What every platform can tell about a dataset."""
+
+    identifier: str               # identity across portals (URI, or the platform's global id)
+    remote_id: str                # the source's own id, for its API
+    title: str
+    url: str | None = None        # the dataset's page on the portal
+    notes: str | None = None
+    modified: str | None = None   # as the source reports it; compared verbatim
+    issued: str | None = None
+    tags: list[str] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)      # codes, URIs or labels
+    categories: list[str] = field(default_factory=list)  # the portal's own groups/categories
+    license: str | None = None
+    language: list[str] = field(default_factory=list)
+    frequency: str | None = None
+    publisher: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    landing_page: str | None = None
+    temporal_start: str | None = None
+    temporal_end: str | None = None
+    region: str | None = None
+    resources: list[RemoteResource] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RemoteDataset":
+        values = dict(data)
+        values["resources"] = [RemoteResource(**r) for r in values.get("resources") or []]
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, so 'Sanità' matches 'sanita'."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+@functools.lru_cache(maxsize=1)
+def _mapping() -> dict[str, Any]:
+    with open(MAPPING_FILE, encoding="utf-8") as stream:
+        return yaml.safe_load(stream)
+
+
+@functools.lru_cache(maxsize=None)
+def _patterns(section: str) -> tuple[tuple[str, re.Pattern], ...]:
+    compiled = []
+    for code, words in _mapping()[section].items():
+        alternatives = "|".join(re.escape(_fold(str(w))) for w in words)
+        compiled.append((code, re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")))
+    return tuple(compiled)
+
+
+def match_codes(section: str, texts: Iterable[str]) -> list[str]:
+    """Codes of ``section`` whose words occur in any of the texts."""
+    folded = [_fold(t) for t in texts if t]
+    return [code for code, pattern in _patterns(section) if any(pattern.search(t) for t in folded)]
+
+
+def _vocabulary_codes(name: str, values: Iterable[str]) -> list[str]:
+    """Values that are already codes (any case) or URIs of the vocabulary."""
+    vocabulary = vocabularies.get(name)
+    lowered = {code.lower(): code for code in vocabulary.codes()}
+    codes: list[str] = []
+    for value in values:
+        if not value:
+            continue
+        term = vocabulary.by_uri(value.strip()) if "://" in value else None
+        code = term.code if term else lowered.get(value.strip().lower())
+        if code and code not in codes:
+            codes.append(code)
+    return codes
+
+
+def licence_code(value: str | None) -> str:
+    """Our licence code for a CKAN id, an EU URI, a licence URL or a title."""
+    if not value:
+        return "notspecified"
+    codes = _vocabulary_codes("licences", [value])
+    if codes:
+        return codes[0]
+    folded = _fold(value).rstrip("/")
+    for code, aliases in _mapping()["licence_aliases"].items():
+        if folded in {_fold(str(a)).rstrip("/") for a in aliases}:
+            return code
+    return "notspecified"
+
+
+def _language_codes(values: Iterable[str]) -> list[str]:
+    codes = _vocabulary_codes("languages", values)
+    for value in values:  # three-letter codes (ita, spa) and EU URIs' last segment
+        tail = value.rstrip("/").rsplit("/", 1)[-1].lower()
+        for term in vocabularies.get("languages").terms:
+            if term.uri and term.uri.rstrip("/").rsplit("/", 1)[-1].lower() == tail and term.code not in codes:
+                codes.append(term.code)
+    return codes
+
+
+def to_package(remote: RemoteDataset, source: dict[str, Any]) -> dict[str, Any]:
+    """The SVRC dataset for ``remote``, harvested through a source whose
+    config gives ``country``, ``region``, ``language``, ``portal`` and
+    optionally ``default_scenario``."""
+    words = [*remote.tags, *remote.themes, *remote.categories, remote.title]
+    od_categories = match_codes("od_categories", [*remote.tags, *remote.themes, *remote.categories])
+    si_areas = match_codes("si_areas", words)
+    themes = _vocabulary_codes("data_themes", remote.themes)
+    if not themes:
+        by_category = _mapping()["theme_by_od_category"]
+        themes = list(dict.fromkeys(by_category[c] for c in od_categories if c in by_category))
+    scenario_by_area = _mapping()["scenario_by_si_area"]
+    scenarios = list(dict.fromkeys(scenario_by_area[a] for a in si_areas if a in scenario_by_area))
+    if not scenarios:
+        scenarios = [source.get("default_scenario") or "public-services"]
+
+    country = source.get("country")
+    region = remote.region or source.get("region")
+    if region and country and region not in {t.code for t in vocabularies.regions_of(country)}:
+        region = None
+    language = _language_codes(remote.language) or ([source["language"]] if source.get("language") else [])
+
+    package: dict[str, Any] = {
+        "title": remote.title,
+        "notes": remote.notes or remote.title,
+        "tags": [{"name": tag} for tag in _clean_tags(remote.tags)],
+        "license_id": licence_code(remote.license),
+        "theme": themes,
+        "svrc_scenario": scenarios,
+        "si_area": si_areas,
+        "od_category": od_categories,
+        "country": country,
+        "region": region,
+        "language": language,
+        "frequency": _single_code("frequencies", remote.frequency),
+        "issued": _date(remote.issued),
+        "modified": _date(remote.modified),
+        "temporal_start": _date(remote.temporal_start),
+        "temporal_end": _date(remote.temporal_end),
+        "url": remote.landing_page or remote.url,
+        "source_portal": source.get("portal"),
+        "source_url": remote.url,
+        "source_identifier": remote.identifier,
+        "resources": [_resource(r) for r in remote.resources if r.url],
+    }
+    if remote.contact_name or remote.contact_email:
+        package["contact"] = [{"name": remote.contact_name or "", "email": remote.contact_email or ""}]
+    return {key: value for key, value in package.items() if value not in (None, "", [])}
+
+
+def _single_code(name: str, value: str | None) -> str | None:
+    codes = _vocabulary_codes(name, [value]) if value else []
+    return codes[0] if codes else None
+
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?")
+
+
+def _date(value: str | None) -> str | None:
+    """The date part of an ISO timestamp (DCAT dates; times add nothing here)."""
+    match = _DATE.match(value or "")
+    return match.group(0) if match else None
+
+
+_TAG_UNSAFE = re.compile(r"[^\w\s.-]", re.UNICODE)
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    """CKAN tags: word characters, spaces, '-', '_' and '.'; 2 to 100 long."""
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = _TAG_UNSAFE.sub(" ", str(tag)).strip()
+        tag = re.sub(r"\s+", " ", tag)[:100]
+        if len(tag) >= 2 and tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
+def _resource(resource: RemoteResource) -> dict[str, Any]:
+    data = {
+        "url": resource.url,
+        "name": resource.name or resource.url.rsplit("/", 1)[-1],
+        "description": resource.description,
+        "format": (resource.format or "").upper() or None,
+        "mimetype": resource.mimetype if resource.mimetype and "/" in resource.mimetype else None,
+        "size": resource.size if isinstance(resource.size, int) and resource.size >= 0 else None,
+    }
+    if resource.license:
+        data["license"] = licence_code(resource.license)
+    return {key: value for key, value in data.items() if value not in (None, "")}

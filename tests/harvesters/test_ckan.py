@@ -1,0 +1,215 @@
+"""The CKAN harvester against an imitation CKAN portal on loopback, through
+the real stack: gather → fetch → import, then the same through the Redis
+queues with real consumer processes."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import ckan.plugins.toolkit as tk
+from ckan import model
+from ckan.tests.helpers import call_action
+
+from ckanext.plusresilient.harvesters.runner import run_source
+from tests.harvesters.loopback import CKANPortal
+
+pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+
+ROOT = Path(__file__).resolve().parents[2]
+VENETO = {"portal": "dati-veneto", "country": "IT", "region": "ITH3", "language": "it"}
+
+
+@pytest.fixture
+def portal():
+    with CKANPortal(prefix="/opendata") as portal:
+        yield portal
+
+
+def make_source(url, name="dati-veneto", config=VENETO, source_type="plusresilient_ckan"):
+    return call_action("harvest_source_create", {"user": _site_user()}, name=name, title=name,
+                       url=url, source_type=source_type, config=json.dumps(config))
+
+
+def _site_user():
+    return call_action("get_site_user", {"ignore_auth": True})["name"]
+
+
+def datasets(**fq):
+    query = " ".join(f"+{k}:{v}" for k, v in fq.items())
+    return call_action("package_search", fq=f"+dataset_type:dataset {query}", rows=100)["results"]
+
+
+def test_first_harvest_maps_onto_the_svrc_schema(portal):
+    portal.add("Cooperative sociali iscritte all'albo", tags=["cooperative sociali", "welfare"],
+               groups=[{"name": "economia", "title": "Economia e lavoro"}],
+               extras=[{"key": "theme", "value": "http://publications.europa.eu/resource/authority/data-theme/SOCI"}])
+    portal.add("Popolazione residente per comune", tags=["popolazione", "censimento"])
+    portal.add("Qualità dell'aria", tags=["ambiente", "inquinamento"], license_id="iodl-2.0")
+    source = make_source(portal.api_url)
+
+    summary = run_source(source["id"])
+
+    assert (summary.created, summary.updated, summary.deleted, summary.errors) == (3, 0, 0, 0), summary
+    cooperatives = next(d for d in datasets() if d["title"].startswith("Cooperative"))
+    assert cooperatives["country"] == "IT" and cooperatives["region"] == "ITH3"
+    assert cooperatives["theme"] == ["SOCI"]
+    assert "social-entrepreneurship" in cooperatives["si_area"]
+    assert "capacity-building" in cooperatives["svrc_scenario"]  # social enterprises
+    assert cooperatives["language"] == ["it"]
+    assert cooperatives["source_portal"] == "dati-veneto"
+    assert cooperatives["source_url"].startswith(portal.api_url + "/dataset/")
+    assert cooperatives["resources"][0]["format"] == "CSV"
+    population = next(d for d in datasets() if d["title"].startswith("Popolazione"))
+    assert population["od_category"] == ["demography"]
+    assert population["theme"] == ["SOCI"]
+    air = next(d for d in datasets() if d["title"].startswith("Qualità"))
+    assert air["license_id"] == "iodl-2.0"
+    assert air["od_category"] == ["environment"] and air["theme"] == ["ENVI"]
+
+
+def test_second_harvest_fetches_only_what_changed_and_withdraws_what_vanished(portal):
+    kept = portal.add("Servizi per anziani", modified="2024-01-10T08:00:00.000000")
+    changed = portal.add("Asili nido", modified="2024-01-10T08:00:00.000000")
+    vanished = portal.add("Bandi chiusi", modified="2024-01-10T08:00:00.000000")
+    source = make_source(portal.api_url)
+    assert run_source(source["id"]).created == 3
+
+    changed["title"] = "Asili nido comunali"
+    changed["metadata_modified"] = "2099-01-01T00:00:00.000000"
+    del portal.packages[vanished["id"]]
+    portal.hits.clear()
+    summary = run_source(source["id"])
+
+    assert (summary.created, summary.updated, summary.unchanged, summary.deleted) == (0, 1, 1, 1), summary
+    searches = [hit for hit in portal.hits if "package_search" in hit]
+    assert any("metadata_modified" in hit for hit in searches), searches   # changed ones only
+    assert any("fl=" in hit for hit in searches), searches                  # a light census
+    assert not any("package_show" in hit for hit in portal.hits)
+    titles = sorted(d["title"] for d in datasets())
+    assert titles == ["Asili nido comunali", "Servizi per anziani"]
+    withdrawn = model.Session.query(model.Package).filter_by(title="Bandi chiusi").one()
+    assert withdrawn.state == "deleted"
+    assert kept["id"] != withdrawn.id
+
+
+def test_harvesting_twice_changes_nothing(portal):
+    for n in range(5):
+        portal.add(f"Dataset {n}")
+    source = make_source(portal.api_url)
+    run_source(source["id"])
+    summary = run_source(source["id"])
+    assert (summary.created, summary.updated, summary.unchanged, summary.deleted) == (0, 0, 5, 0)
+    assert len(datasets()) == 5
+
+
+def test_same_dataset_through_region_and_aggregator_is_one_dataset(portal):
+    shared = portal.add("Strutture residenziali per anziani")
+    with CKANPortal(prefix="/opendata") as aggregator:
+        aggregator.add(shared["title"], id=shared["id"], name="strutture-anziani-veneto")
+        aggregator.add("Un altro dataset nazionale")
+        regional = make_source(portal.api_url)
+        national = make_source(aggregator.api_url, name="dati-gov-it",
+                               config={"portal": "dati-gov-it", "country": "IT", "language": "it"})
+        run_source(regional["id"])
+        summary = run_source(national["id"])
+        assert (summary.created, summary.updated) == (1, 1), summary
+        assert sorted(d["title"] for d in datasets()) == [
+            "Strutture residenziali per anziani", "Un altro dataset nazionale"]
+
+        # gone from the region but still at the aggregator: not withdrawn
+        del portal.packages[shared["id"]]
+        assert run_source(regional["id"]).deleted == 1
+        assert len(datasets()) == 2
+
+
+@pytest.mark.parametrize("failure, message", [
+    ("500", "HTTP 500"),
+    ("malformed", "malformed"),
+    ("private-redirect", "169.254.169.254"),
+])
+def test_a_broken_source_records_an_error_and_withdraws_nothing(portal, failure, message):
+    for n in range(3):
+        portal.add(f"Dataset {n}")
+    source = make_source(portal.api_url)
+    run_source(source["id"])
+    portal.packages.clear()
+    portal.failures["/opendata/api/3/action/package_search"] = failure
+
+    summary = run_source(source["id"])
+
+    assert summary.deleted == 0
+    assert len(summary.gather_errors) == 1 and message in summary.gather_errors[0], summary.gather_errors
+    assert "nothing was withdrawn" in summary.gather_errors[0]
+    assert len(datasets()) == 3
+
+
+@pytest.mark.ckan_config("ckanext.plusresilient.http.timeout", "1")
+@pytest.mark.ckan_config("ckanext.plusresilient.http.retries", "0")
+def test_a_slow_source_times_out(portal):
+    portal.failures["/opendata/api/3/action/package_search"] = "slow"
+    started = time.monotonic()
+    summary = run_source(make_source(portal.api_url)["id"])
+    assert time.monotonic() - started < 6
+    assert "timed out" in summary.gather_errors[0].lower() or "timeout" in summary.gather_errors[0].lower()
+
+
+@pytest.mark.ckan_config("ckanext.plusresilient.http.max_response_bytes", "1000000")
+def test_a_huge_response_is_cut_at_the_cap(portal):
+    portal.failures["/opendata/api/3/action/package_search"] = "huge"
+    summary = run_source(make_source(portal.api_url)["id"])
+    assert len(summary.gather_errors) == 1
+    assert "over the 977 KB limit" in summary.gather_errors[0]
+
+
+@pytest.mark.ckan_config("ckanext.plusresilient.http.allowed_private_networks", "")
+def test_a_source_inside_the_network_is_refused(portal):
+    portal.add("Should never be read")
+    summary = run_source(make_source(portal.api_url)["id"])
+    assert "127.0.0.1" in summary.gather_errors[0]
+    assert not portal.hits
+
+
+def test_an_invalid_dataset_is_an_object_error_not_a_crash(portal):
+    portal.add("Good one")
+    portal.add("", name="no-title", notes="")  # a title-less record still maps (falls back to the name)
+    broken = portal.add("Broken resources")
+    broken["resources"] = "not a list"
+    summary = run_source(make_source(portal.api_url)["id"])
+    assert summary.created >= 2
+    assert summary.gather_errors == []
+
+
+def test_through_the_redis_queues_with_consumer_processes(portal, tmp_path):
+    for n in range(4):
+        portal.add(f"Queued dataset {n}")
+    source = make_source(portal.api_url)
+    call_action("harvest_job_create", {"user": _site_user()}, source_id=source["id"], run=True)
+
+    env = dict(os.environ)
+    ckan = [str(Path(sys.executable).with_name("ckan")), "-c", str(ROOT / "test.ini"), "harvester"]
+    consumers = [subprocess.Popen([*ckan, stage], env=env, cwd=ROOT,
+                                  stdout=open(tmp_path / f"{stage}.log", "w"), stderr=subprocess.STDOUT)
+                 for stage in ("gather-consumer", "fetch-consumer")]
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            call_action("harvest_jobs_run", {"ignore_auth": True}, source_id=source["id"])
+            job = call_action("harvest_source_show", id=source["id"])["status"]["last_job"]
+            if job and job["status"] == "Finished":
+                break
+            time.sleep(1)
+    finally:
+        for consumer in consumers:
+            consumer.terminate()
+            consumer.wait(10)
+    logs = "\n".join((tmp_path / f).read_text() for f in ("gather-consumer.log", "fetch-consumer.log"))
+    assert job["status"] == "Finished", logs[-3000:]
+    assert job["stats"]["added"] == 4, job
+    model.Session.remove()
+    assert sorted(d["title"] for d in datasets()) == [f"Queued dataset {n}" for n in range(4)]

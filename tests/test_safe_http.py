@@ -1,0 +1,491 @@
+"""The outbound HTTP client against real HTTP servers on 127.0.0.1.
+
+No CKAN stack is needed:
+    python -m pytest tests/test_safe_http.py -p no:ckan -o addopts=""
+"""
+from __future__ import annotations
+
+import collections
+import gzip
+import io
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ckanext.plusresilient.safe_http import (
+    FetchError,
+    HttpPolicy,
+    SafeSession,
+    check_url,
+)
+
+LOOPBACK = ("127.0.0.0/8",)
+OPTION = "ckanext.plusresilient.http.allowed_private_networks"
+
+
+def policy(**overrides) -> HttpPolicy:
+    values = dict(timeout=2, retries=0, backoff=0.01, allowed_private_networks=LOOPBACK)
+    values.update(overrides)
+    return HttpPolicy(**values)
+
+
+class Server:
+    """A threaded HTTP/1.1 server whose routes are plain functions of the handler."""
+
+    def __init__(self):
+        self.routes = {}
+        self.hits = collections.Counter()
+        self.stopping = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _dispatch(self):
+                path = self.path.split("?", 1)[0]
+                server.hits[path] += 1
+                route = server.routes.get(path)
+                if route is None:
+                    self.reply(404, b"not here")
+                    return
+                try:
+                    route(self)
+                except OSError:  # the client hung up: expected in the abuse tests
+                    self.close_connection = True
+
+            do_GET = do_HEAD = _dispatch
+
+            def reply(self, status, body=b"", content_type="text/plain", headers=()):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def route(self, path: str):
+        def register(function):
+            self.routes[path] = function
+            return function
+        return register
+
+    def close(self):
+        self.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    srv = Server()
+    yield srv
+    srv.close()
+
+
+def fetch_error(call, *args, **kwargs) -> FetchError:
+    with pytest.raises(FetchError) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+# -- successful fetches ---------------------------------------------------------
+
+def test_json_200(server):
+    payload = {"success": True, "result": ["a", "é"]}
+    server.routes["/api"] = lambda h: h.reply(
+        200, json.dumps(payload).encode(), "application/json; charset=utf-8")
+    with SafeSession(policy(user_agent="test-agent")) as session:
+        response = session.get(server.url("/api"), params={"q": "x"},
+                               accept="application/json")
+    assert response.status == 200
+    assert response.json() == payload
+    assert response.content_type == "application/json"
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.url == server.url("/api?q=x")
+    assert response.elapsed < 1
+
+
+def test_malformed_json_names_the_url(server):
+    server.routes["/bad"] = lambda h: h.reply(200, b"<html>secret page</html>", "text/html")
+    with SafeSession(policy()) as session:
+        response = session.get(server.url("/bad"))
+    error = fetch_error(response.json)
+    assert error.kind == "malformed"
+    assert str(error).startswith(f"malformed JSON from {server.url('/bad')}: ")
+    assert "secret" not in str(error)
+
+
+def test_text_uses_the_declared_charset(server):
+    server.routes["/latin"] = lambda h: h.reply(200, "Ciència oberta".encode("latin-1"),
+                                               "text/plain; charset=ISO-8859-1")
+    server.routes["/undeclared"] = lambda h: h.reply(200, b"caf\xc3\xa9 \xff", "text/plain")
+    with SafeSession(policy()) as session:
+        assert session.get(server.url("/latin")).text() == "Ciència oberta"
+        assert session.get(server.url("/undeclared")).text() == "café \ufffd"
+
+
+def test_sends_the_user_agent_and_accept(server):
+    seen = {}
+
+    def echo(handler):
+        seen.update(handler.headers)
+        handler.reply(200, b"ok")
+
+    server.routes["/echo"] = echo
+    with SafeSession(policy(user_agent="svrc-harvester/1")) as session:
+        session.get(server.url("/echo"), accept="application/rdf+xml")
+    assert seen["User-Agent"] == "svrc-harvester/1"
+    assert seen["Accept"] == "application/rdf+xml"
+
+
+def test_head_reads_no_body_and_ignores_a_large_length(server):
+    def big(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/zip")
+        handler.send_header("Content-Length", str(10 * 1024 * 1024))
+        handler.end_headers()
+
+    server.routes["/file.zip"] = big
+    with SafeSession(policy(max_bytes=1024)) as session:
+        response = session.head(server.url("/file.zip"))
+    assert response.status == 200
+    assert response.content == b""
+    assert response.content_type == "application/zip"
+
+
+def test_gzip_body_is_decoded(server):
+    body = json.dumps({"ok": True}).encode()
+    server.routes["/gz"] = lambda h: h.reply(200, gzip.compress(body), "application/json",
+                                            headers=[("Content-Encoding", "gzip")])
+    with SafeSession(policy()) as session:
+        assert session.get(server.url("/gz")).json() == {"ok": True}
+
+
+# -- the guard --------------------------------------------------------------------
+
+def test_loopback_refused_unless_allowed(server):
+    server.routes["/"] = lambda h: h.reply(200, b"internal")
+    with SafeSession(policy(allowed_private_networks=())) as session:
+        error = fetch_error(session.get, server.url("/"))
+    assert error.kind == "blocked"
+    assert "127.0.0.1" in str(error) and OPTION in str(error)
+    assert error.url == server.url("/")
+    assert server.hits["/"] == 0
+
+
+@pytest.mark.parametrize("url, address", [
+    ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
+    ("http://10.0.0.1/", "10.0.0.1"),
+    ("http://[::1]:8080/", "::1"),
+    ("http://0.0.0.0/", "0.0.0.0"),
+    ("http://[::ffff:10.0.0.1]/", "10.0.0.1"),
+    ("http://localhost/", "localhost"),
+])
+def test_internal_addresses_refused(url, address):
+    strict = policy(allowed_private_networks=())
+    error = fetch_error(check_url, url, strict)
+    assert error.kind == "blocked"
+    assert address in str(error) and OPTION in str(error)
+    with SafeSession(strict) as session:
+        started = time.monotonic()
+        assert fetch_error(session.get, url).kind == "blocked"
+        assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/data.csv", "file:///etc/passwd",
+                                 "gopher://example.org/"])
+def test_other_schemes_refused(url):
+    assert fetch_error(check_url, url, policy()).kind == "scheme"
+    with SafeSession(policy()) as session:
+        assert fetch_error(session.get, url).kind == "scheme"
+
+
+def test_public_address_passes_the_guard():
+    check_url("https://93.184.216.34/", policy(allowed_private_networks=()))
+
+
+def test_invalid_allowed_network_is_a_config_error():
+    with pytest.raises(ValueError, match=OPTION):
+        HttpPolicy(allowed_private_networks=("not-a-network",))
+
+
+def test_redirect_to_metadata_service_is_blocked(server):
+    server.routes["/go"] = lambda h: h.reply(
+        302, headers=[("Location", "http://169.254.169.254/latest/meta-data")])
+    with SafeSession(policy(timeout=5, retries=2)) as session:
+        started = time.monotonic()
+        error = fetch_error(session.get, server.url("/go"))
+    assert time.monotonic() - started < 1  # refused, not a connect attempt timing out
+    assert error.kind == "blocked"
+    assert error.url == "http://169.254.169.254/latest/meta-data"
+    assert "169.254.169.254" in str(error)
+
+
+def test_dns_rebinding_is_caught_at_connection_time(server, monkeypatch):
+    """A name that is public for the check and loopback for the connection."""
+    server.routes["/"] = lambda h: h.reply(200, b"internal")
+    real = socket.getaddrinfo
+    lookups = collections.Counter()
+
+    def rebinding(host, port, *args, **kwargs):
+        if host == "rebind.example":
+            lookups[host] += 1
+            address = "93.184.216.34" if lookups[host] == 1 else "127.0.0.1"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with SafeSession(policy(allowed_private_networks=())) as session:
+        error = fetch_error(session.get, f"http://rebind.example:{server.port}/")
+    assert error.kind == "blocked"
+    assert "rebind.example resolves to 127.0.0.1" in str(error)
+    assert lookups["rebind.example"] == 2
+    assert server.hits["/"] == 0
+
+
+# -- redirects ----------------------------------------------------------------------
+
+def test_redirect_chain_followed(server):
+    server.routes["/a"] = lambda h: h.reply(301, headers=[("Location", "/b")])
+    server.routes["/b"] = lambda h: h.reply(302, headers=[("Location", server.url("/c"))])
+    server.routes["/c"] = lambda h: h.reply(307, headers=[("Location", "d?page=2")])
+    server.routes["/d"] = lambda h: h.reply(200, b"arrived")
+    with SafeSession(policy()) as session:
+        response = session.get(server.url("/a"))
+    assert response.content == b"arrived"
+    assert response.url == server.url("/d?page=2")
+
+
+def test_redirect_loop(server):
+    server.routes["/x"] = lambda h: h.reply(302, headers=[("Location", "/y")])
+    server.routes["/y"] = lambda h: h.reply(302, headers=[("Location", "/x")])
+    with SafeSession(policy(max_redirects=5)) as session:
+        error = fetch_error(session.get, server.url("/x"))
+    assert error.kind == "too_many_redirects"
+    assert server.hits["/x"] + server.hits["/y"] == 6
+
+
+# -- retries ------------------------------------------------------------------------
+
+def test_500_twice_then_200(server):
+    def flaky(handler):
+        if server.hits["/flaky"] <= 2:
+            handler.reply(500, b"oops")
+        else:
+            handler.reply(200, b"fine")
+
+    server.routes["/flaky"] = flaky
+    with SafeSession(policy(retries=2)) as session:
+        assert session.get(server.url("/flaky")).content == b"fine"
+    assert server.hits["/flaky"] == 3
+
+
+def test_500_always(server):
+    server.routes["/down"] = lambda h: h.reply(500, b"internal details")
+    with SafeSession(policy(retries=2)) as session:
+        error = fetch_error(session.get, server.url("/down"))
+    assert error.kind == "http" and error.status == 500
+    assert str(error) == f"HTTP 500 from {server.url('/down')} after 3 attempts"
+    assert server.hits["/down"] == 3
+
+
+def test_404_not_retried(server):
+    with SafeSession(policy(retries=3)) as session:
+        error = fetch_error(session.get, server.url("/missing"))
+    assert error.kind == "http" and error.status == 404
+    assert str(error) == f"HTTP 404 from {server.url('/missing')}"
+    assert server.hits["/missing"] == 1
+
+
+def test_429_with_retry_after_is_retried(server):
+    def limited(handler):
+        if server.hits["/limited"] == 1:
+            handler.reply(429, headers=[("Retry-After", "0")])
+        else:
+            handler.reply(200, b"ok")
+
+    server.routes["/limited"] = limited
+    # backoff is large: the Retry-After of 0 must win over it.
+    with SafeSession(policy(retries=1, backoff=5)) as session:
+        started = time.monotonic()
+        assert session.get(server.url("/limited")).content == b"ok"
+    assert time.monotonic() - started < 1
+    assert server.hits["/limited"] == 2
+
+
+def test_connection_refused():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with SafeSession(policy(retries=1)) as session:
+        error = fetch_error(session.get, f"http://127.0.0.1:{port}/")
+    assert error.kind == "connection"
+    assert "refused" in str(error) and "after 2 attempts" in str(error)
+
+
+# -- slow servers -------------------------------------------------------------------
+
+def test_server_slower_than_timeout(server):
+    def slow(handler):
+        server.stopping.wait(3)
+        handler.reply(200, b"too late")
+
+    server.routes["/slow"] = slow
+    p = policy(timeout=0.3, retries=0)
+    with SafeSession(p) as session:
+        started = time.monotonic()
+        error = fetch_error(session.get, server.url("/slow"))
+    assert error.kind == "timeout"
+    assert time.monotonic() - started < 2 * p.timeout + p.backoff
+
+
+def test_slow_server_retried_then_reported(server):
+    server.routes["/slow"] = lambda h: server.stopping.wait(3)
+    with SafeSession(policy(timeout=0.2, retries=1)) as session:
+        error = fetch_error(session.get, server.url("/slow"))
+    assert error.kind == "timeout" and "after 2 attempts" in str(error)
+    assert server.hits["/slow"] == 2
+
+
+def test_trickling_body_hits_the_whole_response_deadline(server):
+    def trickle(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/plain")
+        handler.end_headers()  # no length: the body would end when the server closes
+        while not server.stopping.wait(0.2):
+            handler.wfile.write(b"x")
+            handler.wfile.flush()
+
+    server.routes["/trickle"] = trickle
+    with SafeSession(policy(timeout=0.5, retries=2)) as session:
+        started = time.monotonic()
+        error = fetch_error(session.get, server.url("/trickle"))
+    elapsed = time.monotonic() - started
+    assert error.kind == "timeout"
+    assert "within 2 s" in str(error)
+    assert 1.9 < elapsed < 3  # ~4 * timeout, and the deadline is not retried
+    assert server.hits["/trickle"] == 1
+
+
+def test_trickling_headers_hit_the_deadline(server):
+    def trickle(handler):
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        while not server.stopping.wait(0.1):
+            handler.wfile.write(b"X-Pad: y\r\n")
+            handler.wfile.flush()
+
+    server.routes["/headers"] = trickle
+    with SafeSession(policy(timeout=0.25)) as session:
+        started = time.monotonic()
+        error = fetch_error(session.get, server.url("/headers"))
+    assert error.kind == "timeout"
+    assert time.monotonic() - started < 1.5
+
+
+# -- size limits --------------------------------------------------------------------
+
+def test_declared_length_over_the_limit_refused_unread(server):
+    def huge(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/octet-stream")
+        handler.send_header("Content-Length", str(10 * 1024 * 1024))
+        handler.end_headers()
+        handler.wfile.flush()
+        server.stopping.wait(5)  # never sends the body: reading it would time out
+
+    server.routes["/huge"] = huge
+    with SafeSession(policy(max_bytes=1024 * 1024, timeout=3)) as session:
+        started = time.monotonic()
+        error = fetch_error(session.get, server.url("/huge"))
+    assert error.kind == "too_large"
+    assert time.monotonic() - started < 1
+    assert "10 MB" in str(error) and "1 MB" in str(error)
+
+
+def test_endless_chunked_stream_stopped_at_the_limit(server):
+    sent = collections.Counter()
+
+    def endless(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/csv")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        chunk = b"a,b,c\n" * 2000
+        while not server.stopping.is_set():
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sent["bytes"] += len(chunk)
+
+    server.routes["/endless"] = endless
+    limit = 1024 * 1024
+    sink = io.BytesIO()
+    with SafeSession(policy(max_bytes=limit)) as session:
+        error = fetch_error(session.get, server.url("/endless"), stream_to=sink)
+    assert error.kind == "too_large"
+    assert limit - 64 * 1024 <= len(sink.getvalue()) <= limit
+
+
+def test_gzip_bomb_stopped_at_the_decoded_limit(server):
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
+    assert len(bomb) < 256 * 1024
+    server.routes["/bomb"] = lambda h: h.reply(200, bomb, "application/json",
+                                              headers=[("Content-Encoding", "gzip")])
+    with SafeSession(policy(max_bytes=1024 * 1024)) as session:
+        error = fetch_error(session.get, server.url("/bomb"))
+    assert error.kind == "too_large"
+
+
+def test_max_bytes_per_call(server):
+    server.routes["/body"] = lambda h: h.reply(200, b"y" * 5000)
+    with SafeSession(policy()) as session:
+        assert len(session.get(server.url("/body")).content) == 5000
+        assert fetch_error(session.get, server.url("/body"), max_bytes=4096).kind == "too_large"
+
+
+def test_keep_alive_connection_reused(server):
+    ports = set()
+
+    def who(handler):
+        ports.add(handler.client_address[1])
+        handler.reply(200, b"ok")
+
+    server.routes["/who"] = who
+    with SafeSession(policy()) as session:
+        for _ in range(3):
+            session.get(server.url("/who"))
+    assert len(ports) == 1
+
+
+def test_fetch_error_survives_pickling():
+    import pickle
+
+    error = FetchError("http://x/", 503, "http", "HTTP 503 from http://x/ after 2 attempts")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (str(copy), copy.url, copy.kind, copy.status) == (
+        str(error), "http://x/", "http", 503)
+
+
+def test_fetch_error_by_keyword_and_default_message():
+    error = FetchError(url="http://x/", status=None, kind="malformed")
+    assert str(error) == "malformed error on http://x/"
+    assert str(FetchError("http://x/", 502, "http")) == "HTTP 502 from http://x/"
+    with pytest.raises(ValueError):
+        FetchError("http://x/", None, "nonsense")
