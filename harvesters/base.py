@@ -122,7 +122,8 @@ class SVRCHarvester(HarvesterBase):
             self._save_gather_error(f"{error} (after {counts['pages']} pages; "
                                     "nothing was withdrawn)", harvest_job)
             return object_ids
-        except (ValueError, KeyError, TypeError) as error:
+        except Exception as error:  # a payload no platform module foresaw: record, never crash
+            log.exception("gather of %s failed", source.url)
             model.Session.rollback()
             self._save_gather_error(f"Malformed listing from {source.url}: {error!r} "
                                     f"(after {counts['pages']} pages; nothing was withdrawn)",
@@ -201,7 +202,8 @@ class SVRCHarvester(HarvesterBase):
         except FetchError as error:
             self._save_object_error(str(error), harvest_object, "Fetch")
             return False
-        except (ValueError, KeyError, TypeError) as error:
+        except Exception as error:  # noqa: BLE001 - recorded on the object, the consumer goes on
+            log.exception("fetch of %s failed", harvest_object.guid)
             self._save_object_error(f"Malformed dataset {harvest_object.guid}: {error!r}",
                                     harvest_object, "Fetch")
             return False
@@ -220,7 +222,7 @@ class SVRCHarvester(HarvesterBase):
             content = json.loads(harvest_object.content)
             remote = RemoteDataset.from_dict(content["dataset"])
             package = to_package(remote, _source_config(harvest_object.source))
-        except (ValueError, KeyError, TypeError) as error:
+        except Exception as error:  # noqa: BLE001 - recorded on the object, the consumer goes on
             self._save_object_error(f"Malformed dataset {harvest_object.guid}: {error!r}",
                                     harvest_object, "Import")
             return False
@@ -239,7 +241,14 @@ class SVRCHarvester(HarvesterBase):
                 package["name"] = self._gen_new_name(remote.title)
                 saved = tk.get_action("package_create")(dict(context), package)
         except tk.ValidationError as error:
+            model.Session.rollback()
             self._save_object_error(f"Invalid dataset {harvest_object.guid}: {error.error_summary}",
+                                    harvest_object, "Import")
+            return False
+        except Exception as error:  # noqa: BLE001 - e.g. the search index is down
+            log.exception("import of %s failed", harvest_object.guid)
+            model.Session.rollback()
+            self._save_object_error(f"Could not save dataset {harvest_object.guid}: {error}",
                                     harvest_object, "Import")
             return False
         model.Session.query(HarvestObject).filter(
