@@ -56,6 +56,7 @@ class RemoteDataset:
     landing_page: str | None = None
     temporal_start: str | None = None
     temporal_end: str | None = None
+    country: str | None = None    # the dataset's own, when it says (aggregators span countries)
     region: str | None = None
     resources: list[RemoteResource] = field(default_factory=list)
 
@@ -152,8 +153,8 @@ def to_package(remote: RemoteDataset, source: dict[str, Any]) -> dict[str, Any]:
     if not scenarios:
         scenarios = [source.get("default_scenario") or "public-services"]
 
-    country = source.get("country")
-    region = remote.region or source.get("region")
+    country = remote.country or source.get("country")
+    region = remote.region or (source.get("region") if country == source.get("country") else None)
     if region and country and region not in {t.code for t in vocabularies.regions_of(country)}:
         region = None
     language = _language_codes(remote.language) or ([source["language"]] if source.get("language") else [])
