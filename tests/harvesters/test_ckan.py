@@ -18,6 +18,7 @@ from ckan.tests.helpers import call_action
 
 from ckanext.plusresilient.harvesters.runner import run_source
 from tests.harvesters.loopback import CKANPortal
+from tests.harvesters.cases import BROKEN_SOURCE, assert_failed_and_withdrew_nothing
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -128,11 +129,7 @@ def test_same_dataset_through_region_and_aggregator_is_one_dataset(portal):
         assert len(datasets()) == 2
 
 
-@pytest.mark.parametrize("failure, message", [
-    ("500", "HTTP 500"),
-    ("malformed", "malformed"),
-    ("private-redirect", "169.254.169.254"),
-])
+@BROKEN_SOURCE
 def test_a_broken_source_records_an_error_and_withdraws_nothing(portal, failure, message):
     for n in range(3):
         portal.add(f"Dataset {n}")
@@ -143,9 +140,7 @@ def test_a_broken_source_records_an_error_and_withdraws_nothing(portal, failure,
 
     summary = run_source(source["id"])
 
-    assert summary.deleted == 0
-    assert len(summary.gather_errors) == 1 and message in summary.gather_errors[0], summary.gather_errors
-    assert "nothing was withdrawn" in summary.gather_errors[0]
+    assert_failed_and_withdrew_nothing(summary, message)
     assert len(datasets()) == 3
 
 

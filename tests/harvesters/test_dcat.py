@@ -10,6 +10,7 @@ from ckan import model
 from ckanext.plusresilient.harvesters.runner import run_source
 from tests.harvesters.loopback_dcat import EU, NUTS, DCATPortal
 from tests.harvesters.test_ckan import datasets, make_source
+from tests.harvesters.cases import assert_failed_and_withdrew_nothing
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -179,9 +180,7 @@ def test_a_broken_source_records_an_error_and_withdraws_nothing(italy, failure, 
 
     summary = run_source(source["id"])
 
-    assert summary.deleted == 0
-    assert len(summary.gather_errors) == 1 and message in summary.gather_errors[0], summary.gather_errors
-    assert "nothing was withdrawn" in summary.gather_errors[0]
+    assert_failed_and_withdrew_nothing(summary, message)
     assert len(datasets()) == 3
 
 

@@ -12,6 +12,7 @@ from ckan import model
 from ckanext.plusresilient.harvesters.runner import run_source
 from tests.harvesters.loopback_socrata import SocrataPortal
 from tests.harvesters.test_ckan import datasets, make_source
+from tests.harvesters.cases import BROKEN_SOURCE, assert_failed_and_withdrew_nothing
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -172,11 +173,7 @@ def test_a_catalog_that_does_not_know_the_domain_falls_back_to_api_views():
         assert requests_to(portal, "/api/views")
 
 
-@pytest.mark.parametrize("failure, message", [
-    ("500", "HTTP 500"),
-    ("malformed", "malformed"),
-    ("private-redirect", "169.254.169.254"),
-])
+@BROKEN_SOURCE
 def test_a_broken_source_records_an_error_and_withdraws_nothing(portal, failure, message):
     for n in range(3):
         portal.add(f"Dataset {n}")
@@ -188,9 +185,7 @@ def test_a_broken_source_records_an_error_and_withdraws_nothing(portal, failure,
 
     summary = run_source(source["id"])
 
-    assert summary.deleted == 0
-    assert len(summary.gather_errors) == 1 and message in summary.gather_errors[0], summary.gather_errors
-    assert "nothing was withdrawn" in summary.gather_errors[0]
+    assert_failed_and_withdrew_nothing(summary, message)
     assert not requests_to(portal, "/api/views")  # only a 404 means "no Discovery API"
     assert len(datasets()) == 3
 

@@ -10,6 +10,7 @@ from ckanext.plusresilient.harvesters import udata
 from ckanext.plusresilient.harvesters.runner import run_source
 from tests.harvesters.loopback_udata import UdataPortal
 from tests.harvesters.test_ckan import datasets, make_source
+from tests.harvesters.cases import BROKEN_SOURCE, assert_failed_and_withdrew_nothing
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -155,11 +156,7 @@ def test_a_udata_harvested_copy_is_the_same_dataset_as_its_original(portal):
         assert len(datasets()) == 2
 
 
-@pytest.mark.parametrize("failure, message", [
-    ("500", "HTTP 500"),
-    ("malformed", "malformed"),
-    ("private-redirect", "169.254.169.254"),
-])
+@BROKEN_SOURCE
 def test_a_broken_source_records_an_error_and_withdraws_nothing(portal, failure, message):
     for n in range(3):
         portal.add(f"Jeu {n}")
@@ -170,9 +167,7 @@ def test_a_broken_source_records_an_error_and_withdraws_nothing(portal, failure,
 
     summary = run_source(source["id"])
 
-    assert summary.deleted == 0
-    assert len(summary.gather_errors) == 1 and message in summary.gather_errors[0], summary.gather_errors
-    assert "nothing was withdrawn" in summary.gather_errors[0]
+    assert_failed_and_withdrew_nothing(summary, message)
     assert len(datasets()) == 3
 
 
