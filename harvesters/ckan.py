@@ -1,4 +1,5 @@
-"""CKAN API v3 portals (dati.gov.it, podatki.gov.si, data.gov.hr, …).
+"""CKAN API v3 portals (dati.gov.it, podatki.gov.si, data.gov.hr, …) and
+DKAN's CKAN-compatible API (package_list + package_show).
 
 The listing is ``package_search`` sorted by id, 100 a page, full dictionaries
 (no per-dataset fetch). After a complete harvest, the listing asks only for
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from typing import Any, Iterator
+from urllib.parse import urlparse
 
 from ckanext.plusresilient.harvesters.base import Listed, SVRCHarvester
 from ckanext.plusresilient.harvesters.mapping import RemoteDataset, RemoteResource
@@ -39,29 +41,40 @@ class CKANHarvester(SVRCHarvester):
                       since: datetime.datetime | None) -> Iterator[list[Listed]]:
         base = api_base(url)
         page_size = int(source_config.get("page_size") or PAGE_SIZE)
-        if since is None:
+        try:
+            first = _search_page(http, base, {}, 1, 0)
+        except FetchError as error:
+            if error.status != 404:
+                raise
+            yield from _dkan_pages(http, base, url, page_size)
+            return
+        if since is None or not first.get("count"):
             for results in _search_pages(http, base, {}, page_size):
                 yield [self._listed(package, url) for package in results]
             return
-        changed: dict[str, dict[str, Any]] = {}
+        # the changed ones whole, then every other one as id + date only; a
+        # page at a time, keeping nothing but the changed ids
+        changed: set[str] = set()
         stamp = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         for results in _search_pages(http, base, {"fq": f"metadata_modified:[{stamp} TO *]"}, page_size):
-            for package in results:
-                changed[package["id"]] = package
+            changed.update(package["id"] for package in results)
+            yield [self._listed(package, url) for package in results]
         for results in _search_pages(http, base, {"fl": "id,name,metadata_modified,extras_uri,extras_identifier"},
                                      CENSUS_PAGE_SIZE):
-            page = []
-            for summary in results:
-                whole = changed.get(summary["id"])
-                page.append(self._listed(whole, url) if whole else Listed(
-                    identifier=_identifier(summary), remote_id=summary["id"],
-                    modified=summary.get("metadata_modified")))
-            yield page
+            yield [Listed(identifier=_identifier(summary), remote_id=summary["id"],
+                          modified=summary.get("metadata_modified"))
+                   for summary in results if summary["id"] not in changed]
 
     def fetch_dataset(self, url: str, listed: Listed, source_config: dict[str, Any],
                       http: SafeSession) -> RemoteDataset:
         package = _result(http.get(f"{api_base(url)}/package_show", params={"id": listed.remote_id}))
-        return to_remote(package, url)
+        if isinstance(package, list):  # DKAN answers with a one-element list
+            if not package:
+                raise FetchError(url, None, "malformed", f"empty package_show answer for {listed.remote_id}")
+            package = package[0]
+        remote = to_remote(package, url)
+        remote.identifier = listed.identifier
+        return remote
 
     def _listed(self, package: dict[str, Any], portal_url: str) -> Listed:
         remote = to_remote(package, portal_url)
@@ -77,14 +90,22 @@ def _result(response) -> Any:
     return body["result"]
 
 
+def _search_page(http: SafeSession, base: str, params: dict[str, str], rows: int,
+                 start: int) -> dict[str, Any]:
+    result = _result(http.get(f"{base}/package_search", params={
+        "q": "*:*", "rows": rows, "start": start, "sort": "id asc", **params}))
+    if not isinstance(result, dict):
+        raise ValueError("package_search answered no result object")
+    return result
+
+
 def _search_pages(http: SafeSession, base: str, params: dict[str, str],
                   page_size: int) -> Iterator[list[dict[str, Any]]]:
     """package_search pages, sorted by id so paging is stable while the
     portal changes; stops on an empty page or when ``count`` is reached."""
     start = 0
     while True:
-        result = _result(http.get(f"{base}/package_search", params={
-            "q": "*:*", "rows": page_size, "start": start, "sort": "id asc", **params}))
+        result = _search_page(http, base, params, page_size, start)
         results = result.get("results")
         if not isinstance(results, list):
             raise ValueError("package_search result has no 'results' list")
@@ -94,6 +115,20 @@ def _search_pages(http: SafeSession, base: str, params: dict[str, str],
         start += len(results)
         if start >= int(result.get("count", 0)):
             return
+
+
+def _dkan_pages(http: SafeSession, base: str, portal_url: str, page_size: int) -> Iterator[list[Listed]]:
+    """DKAN (data.gov.cy, Tirana) has no package_search: package_list names
+    every dataset, and each is read with package_show in the fetch stage.
+    Without modification dates in the list, every dataset is fetched on
+    every harvest (DKAN cannot say what changed); deletions still carry over."""
+    names = _result(http.get(f"{base}/package_list"))
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValueError("package_list did not answer a list of names")
+    host = urlparse(portal_url).netloc
+    for start in range(0, len(names), page_size):
+        yield [Listed(identifier=f"dkan:{host}:{name}", remote_id=name)
+               for name in names[start:start + page_size]]
 
 
 def _extras(package: dict[str, Any]) -> dict[str, Any]:

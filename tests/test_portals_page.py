@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from ckan import model
+
 from ckan.cli.cli import ckan as ckan_cli
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
@@ -104,5 +106,5 @@ def test_the_cli_sync_dry_run_reports_and_changes_nothing(cli):
     result = cli.invoke(ckan_cli, ["plusresilient", "portals", "sync", "--country", "CY", "--dry-run"])
 
     assert result.exit_code == 0, result.output
-    assert "cy-data-gov: no harvester for this dkan portal" in result.output
-    assert "would be created (0): -" in result.output
+    assert "would be created (1): cy-data-gov" in result.output
+    assert model.Package.get("portal-cy-data-gov") is None  # a dry run creates no source

@@ -172,3 +172,27 @@ class CKANPortal(LoopbackPortal):
                 return json_response({"help": "", "success": True, "result": package})
         return json_response({"help": "", "success": False,
                               "error": {"message": "Not found", "__type": "Not Found Error"}}, 404)
+
+
+class DKANPortal(CKANPortal):
+    """DKAN 7's CKAN-compatible API: no package_search (404), package_list of
+    names, and package_show answering a one-element list."""
+
+    def __init__(self, prefix: str = "") -> None:
+        super().__init__(prefix)
+        base = f"{prefix}/api/3/action"
+        del self.routes[f"{base}/package_search"]
+        self.routes[f"{base}/package_list"] = self._list
+
+    def _list(self, query: dict[str, list[str]]):
+        names = sorted(p["name"] for p in self.packages.values())
+        return json_response({"help": "Return a list of the names of the site's datasets.",
+                              "success": True, "result": names})
+
+    def _show(self, query: dict[str, list[str]]):
+        status, headers, body = super()._show(query)
+        if status == 200:
+            payload = json.loads(body)
+            payload["result"] = [payload["result"]]
+            return json_response(payload)
+        return status, headers, body

@@ -208,3 +208,25 @@ def test_through_the_redis_queues_with_consumer_processes(portal, tmp_path):
     assert job["stats"]["added"] == 4, job
     model.Session.remove()
     assert sorted(d["title"] for d in datasets()) == [f"Queued dataset {n}" for n in range(4)]
+
+
+def test_a_dkan_portal_is_listed_and_read_one_by_one():
+    from tests.harvesters.loopback import DKANPortal
+
+    with DKANPortal() as dkan:
+        kept = dkan.add("Social welfare benefits", tags=["social services"])
+        gone = dkan.add("Closed calls")
+        source = make_source(dkan.api_url, name="data-gov-cy",
+                             config={"portal": "data-gov-cy", "country": "CY", "language": "el"})
+        summary = run_source(source["id"])
+        assert (summary.created, summary.errors, summary.gather_errors) == (2, 0, []), summary
+        assert sum("package_show" in hit for hit in dkan.hits) == 2
+        welfare = next(d for d in datasets() if d["title"] == "Social welfare benefits")
+        assert welfare["country"] == "CY"
+        assert welfare["source_identifier"] == f"dkan:{dkan.url[len('http://'):]}:{kept['name']}"
+        assert welfare["od_category"] == ["health-social"]
+
+        del dkan.packages[gone["id"]]
+        summary = run_source(source["id"])
+        assert (summary.created, summary.updated, summary.deleted) == (0, 1, 1), summary
+        assert [d["title"] for d in datasets()] == ["Social welfare benefits"]

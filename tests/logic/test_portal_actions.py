@@ -176,7 +176,7 @@ def test_sync_skips_portals_without_an_enabled_harvester(sysadmin):
 
     skipped = {item["id"]: item["reason"] for item in report["skipped"]}
     # no machine API we can use
-    assert skipped["cy-data-gov"] == "no harvester for this dkan portal"
+    assert skipped["el-data-gov"] == "no harvester for this other portal"
     assert skipped["mt-portal"] == "no harvester for this other portal"
     # a harvester that is not loaded
     assert skipped["fr-paris"] == "harvester not_a_harvester not enabled"
