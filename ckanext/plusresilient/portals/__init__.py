@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import yaml
-
 from ckanext.plusresilient import vocabularies
 
 __all__ = [
@@ -205,10 +203,7 @@ def load_file(path: str | Path) -> list[Portal]:
     """
     path = Path(path)
     where = path.name
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ValueError(f"{where}: not valid YAML: {error}") from error
+    data = vocabularies.read_yaml(path)
     if not isinstance(data, Mapping) or set(data) != {"portals"}:
         raise ValueError(f"{where}: expected a mapping with the one key 'portals'")
     raw_portals = data["portals"]

@@ -218,6 +218,14 @@ def _check_labels(value: Any, where: str) -> dict[str, str]:
     return {str(k): str(v).strip() for k, v in value.items()}
 
 
+def read_yaml(path: Path) -> Any:
+    """A data file's content; ValueError naming the file when it is not YAML."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path.name}: not valid YAML: {error}") from error
+
+
 def load_file(path: str | Path) -> Vocabulary:
     """Load and validate one vocabulary file.
 
@@ -226,10 +234,7 @@ def load_file(path: str | Path) -> Vocabulary:
     """
     path = Path(path)
     where = path.name
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ValueError(f"{where}: not valid YAML: {error}") from error
+    data = read_yaml(path)
     if not isinstance(data, Mapping):
         raise ValueError(f"{where}: expected a mapping at the top level")
     unknown = set(data) - _TOP_KEYS
