@@ -260,7 +260,7 @@ class SVRCHarvester(HarvesterBase):
             record = HarvestRecord(source_id=source_id, identifier=harvest_object.guid)
             model.Session.add(record)
         record.package_id = saved["id"]
-        record.remote_modified = json.loads(harvest_object.content)["listed"].get("modified")
+        record.remote_modified = content["listed"].get("modified")
         harvest_object.save()
         model.Session.commit()
         return True

@@ -10,6 +10,7 @@ unchanged ones), and a second, filtered search
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any, Iterator
 from urllib.parse import urlparse
 
@@ -21,14 +22,18 @@ PAGE_SIZE = 100
 CENSUS_PAGE_SIZE = 1000
 
 
-def api_base(url: str) -> str:
-    """The action API of a portal given by its root or its API URL."""
+def portal_root(url: str) -> str:
+    """A portal's root, given its root or its API URL."""
     url = url.rstrip("/")
     for suffix in ("/api/3/action", "/api/action", "/api/3", "/api"):
         if url.endswith(suffix):
-            url = url[: -len(suffix)]
-            break
-    return f"{url}/api/3/action"
+            return url[: -len(suffix)]
+    return url
+
+
+def api_base(url: str) -> str:
+    """The action API of a portal given by its root or its API URL."""
+    return f"{portal_root(url)}/api/3/action"
 
 
 class CKANHarvester(SVRCHarvester):
@@ -41,14 +46,22 @@ class CKANHarvester(SVRCHarvester):
                       since: datetime.datetime | None) -> Iterator[list[Listed]]:
         base = api_base(url)
         page_size = int(source_config.get("page_size") or PAGE_SIZE)
+        listing = self._ckan_pages(http, base, url, page_size, since)
         try:
-            first = _search_page(http, base, {}, 1, 0)
+            first = next(listing, None)
         except FetchError as error:
             if error.status != 404:
                 raise
+            # no package_search: a DKAN portal
             yield from _dkan_pages(http, base, url, page_size)
             return
-        if since is None or not first.get("count"):
+        if first is not None:
+            yield first
+            yield from listing
+
+    def _ckan_pages(self, http: SafeSession, base: str, url: str, page_size: int,
+                    since: datetime.datetime | None) -> Iterator[list[Listed]]:
+        if since is None:
             for results in _search_pages(http, base, {}, page_size):
                 yield [self._listed(package, url) for package in results]
             return
@@ -156,8 +169,6 @@ def _values(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value if v]
     if isinstance(value, str) and value.startswith("["):
-        import json
-
         try:
             loaded = json.loads(value)
             return [str(v) for v in loaded if v] if isinstance(loaded, list) else [value]
@@ -169,10 +180,7 @@ def _values(value: Any) -> list[str]:
 def to_remote(package: dict[str, Any], portal_url: str) -> RemoteDataset:
     extras = _extras(package)
     field = lambda name: package.get(name) or extras.get(name)  # noqa: E731
-    root = portal_url.rstrip("/")
-    for suffix in ("/api/3/action", "/api/action", "/api/3", "/api"):
-        if root.endswith(suffix):
-            root = root[: -len(suffix)]
+    root = portal_root(portal_url)
     return RemoteDataset(
         identifier=_identifier(package),
         remote_id=package["id"],

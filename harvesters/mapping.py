@@ -101,13 +101,9 @@ def match_codes(section: str, texts: Iterable[str]) -> list[str]:
 def _vocabulary_codes(name: str, values: Iterable[str]) -> list[str]:
     """Values that are already codes (any case) or URIs of the vocabulary."""
     vocabulary = vocabularies.get(name)
-    lowered = {code.lower(): code for code in vocabulary.codes()}
     codes: list[str] = []
     for value in values:
-        if not value:
-            continue
-        term = vocabulary.by_uri(value.strip()) if "://" in value else None
-        code = term.code if term else lowered.get(value.strip().lower())
+        code = vocabulary.normalise(value)
         if code and code not in codes:
             codes.append(code)
     return codes

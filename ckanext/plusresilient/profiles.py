@@ -39,7 +39,6 @@ from ckanext.dcat.profiles import DCAT, DCT, RDF, RDFS, SKOS, RDFProfile
 from ckanext.dcat.utils import catalog_uri, resource_uri
 
 from ckanext.plusresilient import vocabularies
-from ckanext.plusresilient.logic.validators import normalise_code
 
 __all__ = [
     "SVRC",
@@ -128,7 +127,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def _term(vocabulary: vocabularies.Vocabulary, value: Any) -> vocabularies.Term | None:
     """The term for a code (any case) or its URI, as the validators read it."""
-    code = normalise_code(vocabulary, str(value)) if value not in (None, "") else None
+    code = vocabulary.normalise(str(value)) if value not in (None, "") else None
     return vocabulary.get(code) if code else None
 
 
@@ -404,14 +403,14 @@ class SVRCProfile(RDFProfile):
             # a concept given by notation/identifier
             for predicate in (SKOS.notation, DCT.identifier, RDFS.label, SKOS.prefLabel):
                 for value in self.g.objects(obj, predicate):
-                    code = normalise_code(vocabulary, str(value))
+                    code = vocabulary.normalise(str(value))
                     if code:
                         return code
             return None
         value = str(obj).strip()
         if scheme and value.startswith(svrc_scheme_uri(scheme) + "/"):
             value = value[len(svrc_scheme_uri(scheme)) + 1:]
-        return normalise_code(vocabulary, value)
+        return vocabulary.normalise(value)
 
     @staticmethod
     def _set_codes(dataset_dict: dict[str, Any], field: str, codes: list[str],
@@ -500,7 +499,7 @@ class SVRCProfile(RDFProfile):
         licences = vocabularies.get("licences")
         if isinstance(node, BNode):
             return self._code_of_node(licences, node)
-        return normalise_code(licences, str(node))
+        return licences.normalise(str(node))
 
     def _parse_licences(self, dataset_dict: dict[str, Any], dataset_ref: Node) -> None:
         """license_id from the dataset's dct:license, else from the first
@@ -523,8 +522,7 @@ class SVRCProfile(RDFProfile):
         if dataset_code is None:
             dataset_code = next((c for c in distribution_codes.values() if c), None)
         if dataset_code is None:
-            dataset_code = normalise_code(vocabularies.get("licences"),
-                                          dataset_dict.get("license_id") or "")
+            dataset_code = vocabularies.get("licences").normalise(dataset_dict.get("license_id") or "")
         if dataset_code:
             dataset_dict["license_id"] = dataset_code
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ckanext.plusresilient import vocabularies
-from ckanext.plusresilient.logic.validators import _as_list, _date_bounds, normalise_code
+from ckanext.plusresilient.logic.validators import _as_list, _date_bounds
 
 
 @pytest.mark.parametrize("value, bounds", [
@@ -29,12 +28,3 @@ def test_partial_dates_cover_their_whole_period(value, bounds):
 ])
 def test_lists_arrive_in_every_shape(value, items):
     assert _as_list(value) == items
-
-
-def test_codes_are_normalised_from_case_and_uri():
-    themes = vocabularies.get("data_themes")
-    assert normalise_code(themes, "soci") == "SOCI"
-    assert normalise_code(themes, "http://publications.europa.eu/resource/authority/data-theme/SOCI") == "SOCI"
-    assert normalise_code(themes, "https://publications.europa.eu/resource/authority/data-theme/SOCI/") == "SOCI"
-    assert normalise_code(themes, "SOCIAL") is None
-    assert normalise_code(themes, 42) is None

@@ -429,3 +429,12 @@ def test_malformed_term_error_names_the_term(tmp_path):
     _write(tmp_path, "broken", text)
     with pytest.raises(ValueError, match=r"broken\.yaml.*'second'.*\['pt'\]"):
         vocab.load_file(tmp_path / "broken.yaml")
+
+
+def test_codes_are_normalised_from_case_and_uri():
+    themes = vocab.get("data_themes")
+    assert themes.normalise("soci") == "SOCI"
+    assert themes.normalise("http://publications.europa.eu/resource/authority/data-theme/SOCI") == "SOCI"
+    assert themes.normalise("https://publications.europa.eu/resource/authority/data-theme/SOCI/") == "SOCI"
+    assert themes.normalise("SOCIAL") is None
+    assert themes.normalise(42) is None

@@ -45,24 +45,6 @@ def _vocabulary_of(field: dict[str, Any]) -> vocabularies.Vocabulary:
     return vocabularies.get(name)
 
 
-def normalise_code(vocabulary: vocabularies.Vocabulary, value: Any) -> str | None:
-    """The vocabulary code for a code in any case, or for the term's URI.
-
-    Accepting URIs lets DCAT parsers and harvesters hand over EU authority
-    URIs unchanged; the record always stores the short code.
-    """
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    if vocabulary.get(value):
-        return value
-    by_case = {code.lower(): code for code in vocabulary.codes()}
-    if value.lower() in by_case:
-        return by_case[value.lower()]
-    term = vocabulary.by_uri(value)
-    return term.code if term else None
-
-
 def _allowed(codes: list[str]) -> str:
     if len(codes) > _MAX_LISTED:
         return ", ".join(codes[:_MAX_LISTED]) + ", …"
@@ -96,7 +78,7 @@ def plusresilient_choice(field: dict[str, Any], schema: dict[str, Any]):
         value = data.get(key)
         if errors.get(key) or _is_empty(value):
             return
-        code = normalise_code(vocabulary, value)
+        code = vocabulary.normalise(value)
         if code is None:
             errors[key].append(_not_allowed(value, field, _allowed_codes(field, vocabulary, key, data)))
             return
@@ -144,7 +126,7 @@ def plusresilient_multiple_choice(field: dict[str, Any], schema: dict[str, Any])
             return
         codes = []
         for item in items:
-            code = normalise_code(vocabulary, item)
+            code = vocabulary.normalise(item)
             if code is None:
                 errors[key].append(_not_allowed(item, field, vocabulary.codes()))
                 return

@@ -131,6 +131,9 @@ class Vocabulary:
     _by_uri: Mapping[str, Term] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    _by_lower_code: Mapping[str, Term] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         # Indexes are built once: facets look labels up for every result row.
@@ -143,6 +146,11 @@ class Vocabulary:
             MappingProxyType(
                 {_normalise_uri(t.uri): t for t in self.terms if t.uri}
             ),
+        )
+        object.__setattr__(
+            self,
+            "_by_lower_code",
+            MappingProxyType({t.code.lower(): t for t in self.terms}),
         )
 
     def __hash__(self) -> int:
@@ -174,6 +182,20 @@ class Vocabulary:
         if not uri:
             return None
         return self._by_uri.get(_normalise_uri(uri))
+
+    def normalise(self, value: Any) -> str | None:
+        """The code for a code in any case, or for the term's URI; None otherwise.
+
+        Forms, API clients, DCAT parsers and harvesters all hand values over
+        in their own form; records always store the short code.
+        """
+        if not isinstance(value, str):
+            return None
+        value = value.strip()
+        term = self._by_code.get(value) or self._by_lower_code.get(value.lower())
+        if term is None and "://" in value:
+            term = self.by_uri(value)
+        return term.code if term else None
 
     def label(self, code: str, lang: str = DEFAULT_LANGUAGE) -> str:
         """The term's label; the code itself when the code is unknown.
