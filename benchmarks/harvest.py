@@ -63,8 +63,30 @@ def serve_portal(size: int, port_file: str) -> None:
             time.sleep(3600)
 
 
+def reset_database(ini: str) -> None:
+    """Child process: empty the database and the index, then migrate.
+
+    Kept apart from the contenders: CKAN's migration environment rebinds the
+    model to a pool-less engine, which would make every commit of the
+    contender that follows open a new connection — something a harvest
+    consumer in production never does."""
+    from ckan.cli import load_config
+    from ckan.config.middleware import make_app
+
+    app = make_app(load_config(ini))
+    with app._wsgi_app.test_request_context():
+        from ckan.cli.db import _run_migrations
+        from ckan.lib import search
+        from ckan.tests import helpers
+
+        helpers.reset_db()
+        for plugin in ("activity", "harvest", "plusresilient"):
+            _run_migrations(plugin)
+        search.clear_all()
+
+
 def run_contender(contender: str, api_url: str, ini: str) -> dict:
-    """Child process: reset the database and index, then harvest (or create)."""
+    """Child process: harvest (or create) into the freshly reset database."""
     from ckan.cli import load_config
     from ckan.config.middleware import make_app
 
@@ -72,14 +94,7 @@ def run_contender(contender: str, api_url: str, ini: str) -> dict:
     with app._wsgi_app.test_request_context():
         import ckan.plugins.toolkit as tk
         from ckan import model
-        from ckan.lib import search
-        from ckan.tests import helpers
 
-        helpers.reset_db()
-        for plugin in ("activity", "harvest", "plusresilient"):
-            from ckan.cli.db import _run_migrations
-            _run_migrations(plugin)
-        search.clear_all()
         site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
         started = time.perf_counter()
         if contender == "floor":
@@ -120,10 +135,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--ini", default=str(ROOT / "test.ini"))
     parser.add_argument("--child", nargs=3, metavar=("CONTENDER", "API_URL", "INI"), help=argparse.SUPPRESS)
+    parser.add_argument("--reset", metavar="INI", help=argparse.SUPPRESS)
     parser.add_argument("--portal", nargs=2, metavar=("SIZE", "PORT_FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.portal:
         return serve_portal(int(args.portal[0]), args.portal[1])
+    if args.reset:
+        return reset_database(args.reset)
     if args.child:
         print(json.dumps(run_contender(*args.child)))
         return
@@ -140,6 +158,8 @@ def main() -> None:
             api_url = Path(port_file).read_text()
             results[size] = {}
             for contender in CONTENDERS:
+                subprocess.run([sys.executable, __file__, "--reset", args.ini], check=True,
+                               capture_output=True)
                 out = subprocess.run([sys.executable, __file__, "--child", contender, api_url, args.ini],
                                      capture_output=True, text=True, check=False)
                 if out.returncode != 0:

@@ -23,12 +23,17 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan import model
+try:  # CKAN >= 2.12 indexes explicitly, so a caller may defer the Solr commit
+    from ckan.logic import index_update_package
+except ImportError:  # pragma: no cover - CKAN 2.11
+    index_update_package = None
 from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectExtra
 
@@ -137,36 +142,39 @@ class SVRCHarvester(HarvesterBase):
         return object_ids
 
     def _gather_page(self, job: HarvestJob, page: list[Listed], counts: dict[str, int]) -> list[str]:
-        ids = []
+        """One page in a handful of queries, whatever its size: the records
+        and the states of their datasets are read together, and the new
+        objects are written with one flush."""
         now = datetime.datetime.utcnow()
+        records = HarvestRecord.of_source(job.source_id, [listed.identifier for listed in page])
+        active = _active_packages([r.package_id for r in records.values() if r.package_id])
+        changed = []
         for listed in page:
-            record = HarvestRecord.get(job.source_id, listed.identifier)
+            record = records.get(listed.identifier)
             if record is None:
-                record = HarvestRecord(source_id=job.source_id, identifier=listed.identifier,
-                                       first_seen=now)
+                record = records[listed.identifier] = HarvestRecord(
+                    source_id=job.source_id, identifier=listed.identifier, first_seen=now)
                 model.Session.add(record)
             record.last_seen_job_id = job.id
             record.last_seen = now
-            unchanged = (record.package_id is not None and listed.modified is not None
-                         and record.remote_modified == listed.modified
-                         and _package_active(record.package_id))
+            unchanged = (record.package_id in active and listed.modified is not None
+                         and record.remote_modified == listed.modified)
             obj = HarvestObject(guid=listed.identifier, job=job, source=job.source,
                                 package_id=record.package_id if unchanged else None)
             obj.extras = [HarvestObjectExtra(key="remote_id", value=listed.remote_id)]
+            model.Session.add(obj)
             if unchanged:
                 obj.state, obj.report_status = "COMPLETE", "not modified"
                 counts["unchanged"] += 1
-                model.Session.add(obj)
                 continue
             obj.content = json.dumps({
                 "listed": {"identifier": listed.identifier, "remote_id": listed.remote_id,
                            "modified": listed.modified},
                 "dataset": listed.dataset.to_dict() if listed.dataset else None,
             })
-            model.Session.add(obj)
-            model.Session.flush()
-            ids.append(obj.id)
-        return ids
+            changed.append(obj)
+        model.Session.flush()
+        return [obj.id for obj in changed]
 
     def _gather_deletions(self, job: HarvestJob, counts: dict[str, int]) -> list[str]:
         gone = (model.Session.query(HarvestRecord)
@@ -214,7 +222,7 @@ class SVRCHarvester(HarvesterBase):
 
     def import_stage(self, harvest_object: HarvestObject) -> bool | str:
         context = {"user": self._get_user_name(), "ignore_auth": True}
-        source_id = harvest_object.source.id
+        source_id = harvest_object.harvest_source_id
         record = HarvestRecord.get(source_id, harvest_object.guid)
         if _extra(harvest_object, "status") == "delete":
             return self._withdraw(harvest_object, record, context)
@@ -226,20 +234,20 @@ class SVRCHarvester(HarvesterBase):
             self._save_object_error(f"Malformed dataset {harvest_object.guid}: {error!r}",
                                     harvest_object, "Import")
             return False
-        source_dataset = model.Package.get(source_id)  # a source is a dataset of type harvest
-        if source_dataset is not None and source_dataset.owner_org:
-            package["owner_org"] = source_dataset.owner_org
+        owner_org = _owner_org(source_id)  # a source is a dataset of type harvest
+        if owner_org:
+            package["owner_org"] = owner_org
         existing_id = (record.package_id if record and record.package_id
                        else HarvestRecord.package_for(harvest_object.guid))
+        if record is None:
+            record = HarvestRecord(source_id=source_id, identifier=harvest_object.guid)
+            model.Session.add(record)
         try:
             if existing_id and _package_exists(existing_id):
-                existing = tk.get_action("package_show")(dict(context), {"id": existing_id})
-                package.update({"id": existing["id"], "name": existing["name"], "state": "active"})
-                package.setdefault("owner_org", existing.get("owner_org"))
-                saved = tk.get_action("package_update")(dict(context), package)
+                package_id = self._update(existing_id, package, harvest_object, context)
             else:
                 package["name"] = self._gen_new_name(remote.title)
-                saved = tk.get_action("package_create")(dict(context), package)
+                package_id = self._create(package, record, harvest_object, context)
         except tk.ValidationError as error:
             model.Session.rollback()
             self._save_object_error(f"Invalid dataset {harvest_object.guid}: {error.error_summary}",
@@ -251,19 +259,47 @@ class SVRCHarvester(HarvesterBase):
             self._save_object_error(f"Could not save dataset {harvest_object.guid}: {error}",
                                     harvest_object, "Import")
             return False
-        model.Session.query(HarvestObject).filter(
-            HarvestObject.package_id == saved["id"], HarvestObject.id != harvest_object.id
-        ).update({"current": False}, synchronize_session=False)
-        harvest_object.package_id = saved["id"]
-        harvest_object.current = True
-        if record is None:
-            record = HarvestRecord(source_id=source_id, identifier=harvest_object.guid)
-            model.Session.add(record)
-        record.package_id = saved["id"]
+        record.package_id = package_id
         record.remote_modified = content["listed"].get("modified")
         harvest_object.save()
-        model.Session.commit()
         return True
+
+    # Both paths make this object the dataset's current one *before* the
+    # dataset is indexed: ckanext-harvest's indexing hook reads it to add
+    # harvest_source_id, by which the source's page lists its datasets.
+
+    @staticmethod
+    def _create(package: dict[str, Any], record: HarvestRecord, harvest_object: HarvestObject,
+                context: dict[str, Any]) -> str:
+        """Create the dataset and index it without a Solr commit of its own.
+
+        A Solr commit per dataset is the biggest single cost of a harvest;
+        the documents become searchable at Solr's next soft commit, and at
+        the latest when ckanext-harvest marks the job finished (it reindexes
+        the source with a commit). The id is chosen here so that the record
+        points at the dataset in the same database transaction that creates
+        it: whatever fails afterwards, the next run updates this dataset
+        instead of creating a second one.
+        """
+        package["id"] = record.package_id = str(uuid.uuid4())
+        if index_update_package is None:  # CKAN < 2.12 indexes at commit, with a Solr commit
+            _make_current(harvest_object, package["id"], new=True)
+            model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
+            return tk.get_action("package_create")(dict(context, return_id_only=True), package)
+        package_id = tk.get_action("package_create")(
+            dict(context, defer_commit=True, return_id_only=True), package)
+        _make_current(harvest_object, package_id, new=True)
+        index_update_package(dict(context), package_id, defer_commit=True)
+        return package_id
+
+    @staticmethod
+    def _update(package_id: str, package: dict[str, Any], harvest_object: HarvestObject,
+                context: dict[str, Any]) -> str:
+        existing = tk.get_action("package_show")(dict(context), {"id": package_id})
+        package.update({"id": existing["id"], "name": existing["name"], "state": "active"})
+        package.setdefault("owner_org", existing.get("owner_org"))
+        _make_current(harvest_object, package_id)
+        return tk.get_action("package_update")(dict(context, return_id_only=True), package)
 
     def _withdraw(self, harvest_object: HarvestObject, record: HarvestRecord | None,
                   context: dict[str, Any]) -> bool:
@@ -304,13 +340,29 @@ def _source_config(source: Any) -> dict[str, Any]:
     return values if isinstance(values, dict) else {}
 
 
+def _make_current(harvest_object: HarvestObject, package_id: str, new: bool = False) -> None:
+    if not new:
+        model.Session.query(HarvestObject).filter(
+            HarvestObject.package_id == package_id, HarvestObject.id != harvest_object.id
+        ).update({"current": False}, synchronize_session=False)
+    harvest_object.package_id = package_id
+    harvest_object.current = True
+    model.Session.flush()
+
+
+def _owner_org(package_id: str) -> str | None:
+    return model.Session.query(model.Package.owner_org).filter(model.Package.id == package_id).scalar()
+
+
 def _package_exists(package_id: str) -> bool:
     return model.Session.query(model.Package.id).filter(model.Package.id == package_id).first() is not None
 
 
-def _package_active(package_id: str) -> bool:
-    state = model.Session.query(model.Package.state).filter(model.Package.id == package_id).scalar()
-    return state == model.State.ACTIVE
+def _active_packages(package_ids: list[str]) -> set[str]:
+    if not package_ids:
+        return set()
+    return {package_id for (package_id,) in model.Session.query(model.Package.id).filter(
+        model.Package.id.in_(package_ids), model.Package.state == model.State.ACTIVE)}
 
 
 def _last_complete_gather(job: HarvestJob) -> datetime.datetime | None:

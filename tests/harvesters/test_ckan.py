@@ -74,6 +74,21 @@ def test_first_harvest_maps_onto_the_svrc_schema(portal):
     assert air["od_category"] == ["environment"] and air["theme"] == ["ENVI"]
 
 
+def test_harvested_datasets_are_searchable_by_their_source(portal):
+    """The harvest source's page lists its datasets by ``harvest_source_id``,
+    which ckanext-harvest adds at indexing time from the current object:
+    the object must point at the dataset before the dataset is indexed."""
+    portal.add("Servizi per anziani")
+    portal.add("Asili nido")
+    source = make_source(portal.api_url)
+
+    run_source(source["id"])
+
+    found = datasets(harvest_source_id=source["id"])
+    assert sorted(d["title"] for d in found) == ["Asili nido", "Servizi per anziani"]
+    assert call_action("package_search", fq=f"harvest_source_id:{source['id']}")["count"] == 2
+
+
 def test_second_harvest_fetches_only_what_changed_and_withdraws_what_vanished(portal):
     kept = portal.add("Servizi per anziani", modified="2024-01-10T08:00:00.000000")
     changed = portal.add("Asili nido", modified="2024-01-10T08:00:00.000000")

@@ -38,6 +38,15 @@ class HarvestRecord(tk.BaseModel):
         return meta.Session.get(cls, (source_id, identifier))
 
     @classmethod
+    def of_source(cls, source_id: str, identifiers: list[str]) -> dict[str, "HarvestRecord"]:
+        """The records of these identifiers (one listing page) in one query."""
+        if not identifiers:
+            return {}
+        rows = meta.Session.query(cls).filter(cls.source_id == source_id,
+                                              cls.identifier.in_(identifiers))
+        return {row.identifier: row for row in rows}
+
+    @classmethod
     def package_for(cls, identifier: str) -> str | None:
         """The CKAN dataset any source already made of this identifier."""
         row = (meta.Session.query(cls.package_id)
