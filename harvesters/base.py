@@ -35,7 +35,7 @@ try:  # CKAN >= 2.12 indexes explicitly, so a caller may defer the Solr commit
 except ImportError:  # pragma: no cover - CKAN 2.11
     index_update_package = None
 from ckanext.harvest.harvesters.base import HarvesterBase
-from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectExtra
+from ckanext.harvest.model import HarvestJob, HarvestObject
 
 from ckanext.plusresilient import config
 from ckanext.plusresilient.harvesters.mapping import RemoteDataset, to_package
@@ -43,6 +43,10 @@ from ckanext.plusresilient.model import HarvestRecord
 from ckanext.plusresilient.safe_http import FetchError, SafeSession
 
 log = logging.getLogger(__name__)
+
+#: The content of an object whose dataset the source no longer has (the
+#: objects carry everything in their content: no extras to load per stage).
+DELETE = json.dumps({"delete": True})
 
 SOURCE_CONFIG_KEYS = ("portal", "country", "region", "language", "default_scenario", "page_size")
 
@@ -161,7 +165,6 @@ class SVRCHarvester(HarvesterBase):
                          and record.remote_modified == listed.modified)
             obj = HarvestObject(guid=listed.identifier, job=job, source=job.source,
                                 package_id=record.package_id if unchanged else None)
-            obj.extras = [HarvestObjectExtra(key="remote_id", value=listed.remote_id)]
             model.Session.add(obj)
             if unchanged:
                 obj.state, obj.report_status = "COMPLETE", "not modified"
@@ -182,23 +185,20 @@ class SVRCHarvester(HarvesterBase):
                         sa.or_(HarvestRecord.last_seen_job_id != job.id,
                                HarvestRecord.last_seen_job_id.is_(None)))
                 .yield_per(500))
-        ids = []
+        objects = []
         for record in gone:
             obj = HarvestObject(guid=record.identifier, job=job, source=job.source,
-                                package_id=record.package_id)
-            obj.extras = [HarvestObjectExtra(key="status", value="delete")]
+                                package_id=record.package_id, content=DELETE)
             model.Session.add(obj)
-            model.Session.flush()
-            ids.append(obj.id)
+            objects.append(obj)
             counts["deleted"] += 1
-        return ids
+        model.Session.flush()
+        return [obj.id for obj in objects]
 
     def fetch_stage(self, harvest_object: HarvestObject) -> bool | str:
-        if _extra(harvest_object, "status") == "delete":
-            return True
         try:
             content = json.loads(harvest_object.content)
-            if content.get("dataset"):
+            if content.get("delete") or content.get("dataset"):
                 return True
             listed = Listed(**content["listed"])
             source_config = _source_config(harvest_object.source)
@@ -224,16 +224,17 @@ class SVRCHarvester(HarvesterBase):
         context = {"user": self._get_user_name(), "ignore_auth": True}
         source_id = harvest_object.harvest_source_id
         record = HarvestRecord.get(source_id, harvest_object.guid)
-        if _extra(harvest_object, "status") == "delete":
-            return self._withdraw(harvest_object, record, context)
         try:
             content = json.loads(harvest_object.content)
-            remote = RemoteDataset.from_dict(content["dataset"])
-            package = to_package(remote, _source_config(harvest_object.source))
+            if not content.get("delete"):
+                remote = RemoteDataset.from_dict(content["dataset"])
+                package = to_package(remote, _source_config(harvest_object.source))
         except Exception as error:  # noqa: BLE001 - recorded on the object, the consumer goes on
             self._save_object_error(f"Malformed dataset {harvest_object.guid}: {error!r}",
                                     harvest_object, "Import")
             return False
+        if content.get("delete"):
+            return self._withdraw(harvest_object, record, context)
         owner_org = _owner_org(source_id)  # a source is a dataset of type harvest
         if owner_org:
             package["owner_org"] = owner_org
@@ -323,13 +324,6 @@ class SVRCHarvester(HarvesterBase):
         harvest_object.save()
         model.Session.commit()
         return True
-
-
-def _extra(harvest_object: HarvestObject, key: str) -> str | None:
-    for extra in harvest_object.extras:
-        if extra.key == key:
-            return extra.value
-    return None
 
 
 def _source_config(source: Any) -> dict[str, Any]:
