@@ -36,6 +36,7 @@ setup(
             "i18n/**/*",
             "vocabularies/*.yaml",
             "portals/*.yaml",
+            "quality/*.yaml",
             "migration/plusresilient/alembic.ini",
             "migration/plusresilient/script.py.mako",
             "migration/plusresilient/README",

@@ -5,8 +5,15 @@ possible, so a test states only the fields it is about.
 """
 from __future__ import annotations
 
+import datetime
+
 import factory
+from ckan import model as ckan_model
 from ckan.tests import factories
+
+from ckanext.plusresilient.model import LinkCheck, Quality, QualityHistory
+from ckanext.plusresilient.quality.metadata import MAX_POINTS, band_for
+from ckanext.plusresilient.quality.score import overall_band
 
 
 class Cluster(factories.Organization):
@@ -41,3 +48,61 @@ class Training(factories.Dataset):
     notes = "An introduction to open data for social enterprises."
     training_format = "webinar"
     language = ["en"]
+
+
+# -- quality tables -------------------------------------------------------------------
+# Rows written directly, for tests about reading them (actions, index, CLI);
+# the scorer's own tests score real datasets instead.
+
+def _utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+class _Row(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: ckan_model.Session  # noqa: E731 - the current one
+        sqlalchemy_session_persistence = "commit"
+
+
+class QualityRow(_Row):
+    """A dataset's current annotation: a new SVRC dataset's unless
+    ``package_id`` is given; bands and points follow ``overall_score``."""
+
+    class Meta:
+        model = Quality
+
+    package_id = factory.LazyFunction(lambda: SVRCDataset()["id"])
+    status = "scored"
+    scored_at = factory.LazyFunction(_utcnow)
+    overall_score = 60.0
+    overall_band = factory.LazyAttribute(lambda row: overall_band(row.overall_score))
+    metadata_points = factory.LazyAttribute(lambda row: round(row.overall_score * MAX_POINTS / 100))
+    metadata_band = factory.LazyAttribute(lambda row: band_for(row.metadata_points))
+    report = None
+
+
+class QualityHistoryRow(_Row):
+    class Meta:
+        model = QualityHistory
+
+    package_id = factory.LazyFunction(lambda: SVRCDataset()["id"])
+    scored_at = factory.LazyFunction(_utcnow)
+    metadata_points = 243
+    overall_score = 60.0
+    overall_band = "good"
+
+
+class LinkCheckRow(_Row):
+    """A stored link result: an answering URL checked just now by default."""
+
+    class Meta:
+        model = LinkCheck
+
+    url = factory.Sequence(lambda n: f"https://data.example.org/file-{n}.csv")
+    status = 200
+    ok = True
+    kind = None
+    message = "HTTP 200"
+    final_url = factory.SelfAttribute("url")
+    checked_at = factory.LazyFunction(_utcnow)

@@ -10,9 +10,7 @@ import gzip
 import io
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -22,83 +20,9 @@ from ckanext.plusresilient.safe_http import (
     SafeSession,
     check_url,
 )
+from tests.loopback_http import policy, server  # noqa: F401 - fixture
 
-LOOPBACK = ("127.0.0.0/8",)
 OPTION = "ckanext.plusresilient.http.allowed_private_networks"
-
-
-def policy(**overrides) -> HttpPolicy:
-    values = dict(timeout=2, retries=0, backoff=0.01, allowed_private_networks=LOOPBACK)
-    values.update(overrides)
-    return HttpPolicy(**values)
-
-
-class Server:
-    """A threaded HTTP/1.1 server whose routes are plain functions of the handler."""
-
-    def __init__(self):
-        self.routes = {}
-        self.hits = collections.Counter()
-        self.stopping = threading.Event()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _dispatch(self):
-                path = self.path.split("?", 1)[0]
-                server.hits[path] += 1
-                route = server.routes.get(path)
-                if route is None:
-                    self.reply(404, b"not here")
-                    return
-                try:
-                    route(self)
-                except OSError:  # the client hung up: expected in the abuse tests
-                    self.close_connection = True
-
-            do_GET = do_HEAD = _dispatch
-
-            def reply(self, status, body=b"", content_type="text/plain", headers=()):
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def route(self, path: str):
-        def register(function):
-            self.routes[path] = function
-            return function
-        return register
-
-    def close(self):
-        self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def server():
-    srv = Server()
-    yield srv
-    srv.close()
 
 
 def fetch_error(call, *args, **kwargs) -> FetchError:
@@ -189,7 +113,7 @@ def test_loopback_refused_unless_allowed(server):
     assert error.kind == "blocked"
     assert "127.0.0.1" in str(error) and OPTION in str(error)
     assert error.url == server.url("/")
-    assert server.hits["/"] == 0
+    assert server.count("/") == 0
 
 
 @pytest.mark.parametrize("url, address", [
@@ -259,7 +183,7 @@ def test_dns_rebinding_is_caught_at_connection_time(server, monkeypatch):
     assert error.kind == "blocked"
     assert "rebind.example resolves to 127.0.0.1" in str(error)
     assert lookups["rebind.example"] == 2
-    assert server.hits["/"] == 0
+    assert server.count("/") == 0
 
 
 # -- redirects ----------------------------------------------------------------------
@@ -281,14 +205,14 @@ def test_redirect_loop(server):
     with SafeSession(policy(max_redirects=5)) as session:
         error = fetch_error(session.get, server.url("/x"))
     assert error.kind == "too_many_redirects"
-    assert server.hits["/x"] + server.hits["/y"] == 6
+    assert server.count("/x") + server.count("/y") == 6
 
 
 # -- retries ------------------------------------------------------------------------
 
 def test_500_twice_then_200(server):
     def flaky(handler):
-        if server.hits["/flaky"] <= 2:
+        if server.count("/flaky") <= 2:
             handler.reply(500, b"oops")
         else:
             handler.reply(200, b"fine")
@@ -296,7 +220,7 @@ def test_500_twice_then_200(server):
     server.routes["/flaky"] = flaky
     with SafeSession(policy(retries=2)) as session:
         assert session.get(server.url("/flaky")).content == b"fine"
-    assert server.hits["/flaky"] == 3
+    assert server.count("/flaky") == 3
 
 
 def test_500_always(server):
@@ -305,7 +229,7 @@ def test_500_always(server):
         error = fetch_error(session.get, server.url("/down"))
     assert error.kind == "http" and error.status == 500
     assert str(error) == f"HTTP 500 from {server.url('/down')} after 3 attempts"
-    assert server.hits["/down"] == 3
+    assert server.count("/down") == 3
 
 
 def test_404_not_retried(server):
@@ -313,12 +237,12 @@ def test_404_not_retried(server):
         error = fetch_error(session.get, server.url("/missing"))
     assert error.kind == "http" and error.status == 404
     assert str(error) == f"HTTP 404 from {server.url('/missing')}"
-    assert server.hits["/missing"] == 1
+    assert server.count("/missing") == 1
 
 
 def test_429_with_retry_after_is_retried(server):
     def limited(handler):
-        if server.hits["/limited"] == 1:
+        if server.count("/limited") == 1:
             handler.reply(429, headers=[("Retry-After", "0")])
         else:
             handler.reply(200, b"ok")
@@ -329,7 +253,7 @@ def test_429_with_retry_after_is_retried(server):
         started = time.monotonic()
         assert session.get(server.url("/limited")).content == b"ok"
     assert time.monotonic() - started < 1
-    assert server.hits["/limited"] == 2
+    assert server.count("/limited") == 2
 
 
 def test_connection_refused():
@@ -363,7 +287,7 @@ def test_slow_server_retried_then_reported(server):
     with SafeSession(policy(timeout=0.2, retries=1)) as session:
         error = fetch_error(session.get, server.url("/slow"))
     assert error.kind == "timeout" and "after 2 attempts" in str(error)
-    assert server.hits["/slow"] == 2
+    assert server.count("/slow") == 2
 
 
 def test_trickling_body_hits_the_whole_response_deadline(server):
@@ -383,7 +307,7 @@ def test_trickling_body_hits_the_whole_response_deadline(server):
     assert error.kind == "timeout"
     assert "within 2 s" in str(error)
     assert 1.9 < elapsed < 3  # ~4 * timeout, and the deadline is not retried
-    assert server.hits["/trickle"] == 1
+    assert server.count("/trickle") == 1
 
 
 def test_trickling_headers_hit_the_deadline(server):

@@ -97,6 +97,85 @@ def sync_portals(country: tuple[str, ...], dry_run: bool):
         click.echo(f"  {item['id']}: {item['reason']}")
 
 
+@plusresilient.group(short_help="Dataset quality: scores and link checks.")
+def quality():
+    """Score datasets now, and re-check their links on a schedule."""
+
+
+@quality.command("score", short_help="Score datasets now and count them by band.")
+@click.argument("datasets", nargs=-1, metavar="[DATASET]...")
+@click.option("--all", "every", is_flag=True,
+              help="Every active dataset of the scored types (not harvest sources).")
+@click.option("--no-links", is_flag=True,
+              help="Check no link: use the stored results, whatever their age.")
+@click.option("--no-data", is_flag=True,
+              help="Download nothing: keep the last data reports of unchanged resources.")
+def score(datasets: tuple[str, ...], every: bool, no_links: bool, no_data: bool):
+    """Score DATASET... (ids or names), or --all, now, in this process; then
+    count them by band. Exits 1 when a dataset was not found or not scored."""
+    from collections import Counter
+
+    from ckan.lib import search
+
+    from ckanext.plusresilient.logic import quality as scoring
+
+    if every == bool(datasets):
+        raise click.UsageError("Name the datasets to score, or give --all (not both).")
+    names = scoring.scored_dataset_ids() if every else list(datasets)
+    counts: Counter = Counter()
+    problems = []
+    with click.progressbar(names, label=f"scoring {len(names)} datasets",
+                           file=click.get_text_stream("stdout")) as bar:
+        for name in bar:
+            result = scoring.score_dataset(name, with_links=not no_links, with_data=not no_data,
+                                           defer_index_commit=True)
+            if result is None:
+                counts["not found"] += 1
+                problems.append(f"{name}: not found")
+            elif result["status"] == "error":
+                counts["errors"] += 1
+                problems.append(f"{name}: {result['error']}")
+            else:
+                counts[result["overall"]["band"]] += 1
+    search.commit()
+    bands = ", ".join(f"{band} {counts[band]}" for band in scoring.BANDS)
+    click.echo(f"scored {sum(counts[band] for band in scoring.BANDS)} of {len(names)} datasets: "
+               f"{bands}; errors {counts['errors']}, not found {counts['not found']}")
+    for problem in problems:
+        click.secho(problem, fg="red", err=True)
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
+@quality.command("links", short_help="Re-check old links, queue rescoring (for cron).")
+@click.option("--older-than", type=click.FloatRange(min=0), metavar="HOURS", default=None,
+              help="Re-check the links checked more than HOURS ago "
+                   "(default: ckanext.plusresilient.quality.link_max_age_hours).")
+def links(older_than: float | None):
+    """Re-check the stored links older than HOURS, then queue the rescoring of
+    the datasets whose links changed. Meant for cron, e.g. hourly."""
+    import datetime
+
+    from ckanext.plusresilient import config, jobs
+    from ckanext.plusresilient.logic import quality as scoring
+
+    age = config.link_max_age() if older_than is None else datetime.timedelta(hours=older_than)
+    result = scoring.recheck_links(age)
+    queued = waiting = 0
+    for package_id in result.datasets:
+        try:
+            job = jobs.enqueue_scoring(package_id)
+        except Exception as error:  # noqa: BLE001 - e.g. Redis unreachable: say it, exit 1
+            raise click.ClickException(f"could not queue the rescoring of {package_id}: {error}")
+        if job is None:
+            waiting += 1
+        else:
+            queued += 1
+    click.echo(f"re-checked {result.checked} links, {len(result.changed)} changed; "
+               f"{len(result.datasets)} datasets to rescore: {queued} queued, "
+               f"{waiting} already waiting")
+
+
 def _add_harvest_commands() -> None:
     """The harvest commands live with the harvesters (their own package)."""
     from ckanext.plusresilient.harvesters.cli import harvest

@@ -7,7 +7,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.plusresilient import vocabularies
+from ckanext.plusresilient import search, vocabularies
 
 __all__ = [
     "plusresilient_vocabulary_choices",
@@ -15,7 +15,46 @@ __all__ = [
     "plusresilient_linked_datasets",
     "plusresilient_use_cases_of",
     "plusresilient_dataset_names_text",
+    "plusresilient_quality",
+    "plusresilient_quality_band_label",
+    "plusresilient_quality_dimension_label",
+    "plusresilient_quality_indicator_label",
 ]
+
+# The labels of the MQA indicators and dimensions, in the user's language.
+# The MQA indicators by key (the pure core speaks English; pages translate).
+QUALITY_INDICATORS = {
+    "keywords": lambda: tk._("Keywords"),
+    "categories": lambda: tk._("Categories (EU data themes)"),
+    "spatial": lambda: tk._("Geographical coverage"),
+    "temporal": lambda: tk._("Temporal coverage"),
+    "access_url_status": lambda: tk._("Access URL answers"),
+    "download_url": lambda: tk._("Download URL"),
+    "download_url_status": lambda: tk._("Download URL answers"),
+    "format": lambda: tk._("Format"),
+    "media_type": lambda: tk._("Media type"),
+    "format_vocabulary": lambda: tk._("Format or media type from the vocabulary"),
+    "non_proprietary": lambda: tk._("Non-proprietary format"),
+    "machine_readable": lambda: tk._("Machine-readable format"),
+    "dcat_ap_compliance": lambda: tk._("DCAT-AP compliance"),
+    "licence": lambda: tk._("Licence"),
+    "licence_vocabulary": lambda: tk._("Licence from the vocabulary"),
+    "access_rights": lambda: tk._("Access rights"),
+    "access_rights_vocabulary": lambda: tk._("Access rights from the vocabulary"),
+    "contact_point": lambda: tk._("Contact point"),
+    "publisher": lambda: tk._("Publisher"),
+    "rights": lambda: tk._("Rights"),
+    "byte_size": lambda: tk._("File size"),
+    "issued": lambda: tk._("Release date"),
+    "modified": lambda: tk._("Modification date"),
+}
+QUALITY_DIMENSIONS = {
+    "findability": lambda: tk._("Findability"),
+    "accessibility": lambda: tk._("Accessibility"),
+    "interoperability": lambda: tk._("Interoperability"),
+    "reusability": lambda: tk._("Reusability"),
+    "contextuality": lambda: tk._("Contextuality"),
+}
 
 
 def current_language() -> str:
@@ -87,3 +126,28 @@ def plusresilient_dataset_names_text(value: Any) -> str:
         except (tk.ObjectNotFound, tk.NotAuthorized):
             names.append(dataset_id)
     return "\n".join(names)
+
+
+def plusresilient_quality(package_id: str, history: bool = False) -> dict[str, Any] | None:
+    """The dataset's quality annotation as the current user may see it, or
+    None: not scored yet, or not the user's to see (the action decides, so a
+    private dataset's score never reaches a page that could not show it)."""
+    try:
+        quality = tk.get_action("plusresilient_quality_show")({}, {"id": package_id, "history": history})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return None
+    return quality if quality.get("status") == "scored" else None
+
+
+def plusresilient_quality_band_label(band: str | None) -> str:
+    return search.quality_band_labels().get(band or "") or tk._("Not scored yet")
+
+
+def plusresilient_quality_dimension_label(dimension: str) -> str:
+    label = QUALITY_DIMENSIONS.get(dimension)
+    return label() if label else dimension
+
+
+def plusresilient_quality_indicator_label(indicator: dict[str, Any]) -> str:
+    label = QUALITY_INDICATORS.get(indicator.get("key", ""))
+    return label() if label else indicator.get("label", "")

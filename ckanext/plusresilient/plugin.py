@@ -6,7 +6,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.plusresilient import search
+from ckanext.plusresilient import jobs, search
 
 
 @tk.blanket.actions
@@ -41,3 +41,9 @@ class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):
 
     def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
         return search.label_facets(search_results)
+
+    def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        jobs.after_dataset_saved(pkg_dict)
+
+    def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        jobs.after_dataset_saved(pkg_dict)

@@ -4,6 +4,11 @@ CKAN's Solr schema has no multi-valued catch-all field, so every vocabulary
 field is indexed as ``vocab_<field>`` (a multi-valued string field CKAN
 already declares); facets and ``fq`` filters use those names, and facet
 items are relabelled in the user's language after each search.
+
+The quality band and score come from the stored annotation, read at index
+time (one primary-key query), as ``plusresilient_quality_band`` and
+``plusresilient_quality_score``. The datasets' own dicts stay as they are:
+pages read the annotation through plusresilient_quality_show.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.plusresilient import vocabularies
 from ckanext.plusresilient.helpers import current_language
+from ckanext.plusresilient.logic import quality
 
 # record field -> vocabulary; each is indexed as vocab_<field>
 INDEXED_VOCABULARY_FIELDS: dict[str, str] = {
@@ -33,7 +39,7 @@ INDEXED_VOCABULARY_FIELDS: dict[str, str] = {
 }
 # indexed as vocab_<field> too, without labels
 INDEXED_LINK_FIELDS = ("datasets_used",)
-
+QUALITY_BAND_FACET = "plusresilient_quality_band"
 
 
 def dataset_type_labels() -> dict[str, str]:
@@ -41,6 +47,15 @@ def dataset_type_labels() -> dict[str, str]:
         "dataset": tk._("Dataset"),
         "use-case": tk._("Use case"),
         "training": tk._("Training material"),
+    }
+
+
+def quality_band_labels() -> dict[str, str]:
+    return {
+        "excellent": tk._("Excellent"),
+        "good": tk._("Good"),
+        "sufficient": tk._("Sufficient"),
+        "bad": tk._("Bad"),
     }
 
 
@@ -61,6 +76,7 @@ def facet_titles(package_type: str | None) -> dict[str, str]:
         titles["vocab_training_level"] = tk._("Level")
     titles["vocab_country"] = tk._("Country")
     titles["vocab_region"] = tk._("Region (NUTS 2)")
+    titles[QUALITY_BAND_FACET] = tk._("Quality")
     titles["dataset_type"] = tk._("Type")
     return titles
 
@@ -89,13 +105,16 @@ def _values(value: Any) -> list[str]:
 
 
 def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
-    """Add ``vocab_<field>`` lists from the validated record."""
+    """Add ``vocab_<field>`` lists from the validated record, and the stored
+    quality band and score."""
     validated = pkg_dict.get("validated_data_dict")
     record = json.loads(validated) if isinstance(validated, str) else (validated or pkg_dict)
     for field in (*INDEXED_VOCABULARY_FIELDS, *INDEXED_LINK_FIELDS):
         values = _values(record.get(field))
         if values:
             pkg_dict[f"vocab_{field}"] = values
+    if pkg_dict.get("id"):
+        pkg_dict.update(quality.index_values(pkg_dict["id"]))
     return pkg_dict
 
 
@@ -103,16 +122,16 @@ def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
     """Show facet items by their label in the user's language, not their code."""
     facets = search_results.get("search_facets") or {}
     lang = None
-    type_labels = dataset_type_labels()
+    fixed_labels = {"dataset_type": dataset_type_labels(), QUALITY_BAND_FACET: quality_band_labels()}
     for key, facet in facets.items():
         field = key[len("vocab_"):] if key.startswith("vocab_") else None
         vocabulary_name = INDEXED_VOCABULARY_FIELDS.get(field or "")
-        if vocabulary_name is None and key != "dataset_type":
+        if vocabulary_name is None and key not in fixed_labels:
             continue
         lang = lang or current_language()
         for item in facet.get("items", []):
-            if key == "dataset_type":
-                item["display_name"] = type_labels.get(item["name"], item["name"])
+            if key in fixed_labels:
+                item["display_name"] = fixed_labels[key].get(item["name"], item["name"])
             else:
                 item["display_name"] = vocabularies.get(vocabulary_name).label(item["name"], lang)
     return search_results

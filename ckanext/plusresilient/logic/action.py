@@ -9,10 +9,18 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
+from ckanext.plusresilient import jobs
 from ckanext.plusresilient import portals as directory
 from ckanext.plusresilient import vocabularies
+from ckanext.plusresilient.logic import quality
 
-__all__ = ["plusresilient_portal_list", "plusresilient_portals_sync"]
+__all__ = [
+    "plusresilient_portal_list",
+    "plusresilient_portals_sync",
+    "plusresilient_quality_show",
+    "plusresilient_quality_refresh",
+    "plusresilient_quality_summary",
+]
 
 log = logging.getLogger(__name__)
 
@@ -286,3 +294,154 @@ def plusresilient_portals_sync(context: dict[str, Any], data_dict: dict[str, Any
         log.info("portal %s: harvest source %s updated (%s)",
                  portal.id, wanted["name"], ", ".join(changed))
     return report
+
+
+# -- quality ---------------------------------------------------------------------------
+
+#: ``by`` of plusresilient_quality_summary -> the Solr field grouped on.
+SUMMARY_GROUPS = {
+    "country": "vocab_country",
+    "region": "vocab_region",
+    "organization": "organization",
+    "harvest_source": "harvest_source_id",
+}
+QUALITY_BAND_FIELD = "plusresilient_quality_band"
+
+
+def _dataset(data_dict: dict[str, Any]) -> model.Package:
+    """The dataset named by ``id`` (an id or a name)."""
+    value = data_dict.get("id")
+    if not value or not isinstance(value, str):
+        raise tk.ValidationError({"id": [tk._("Missing value")]})
+    package = model.Package.get(value)
+    if package is None:
+        raise tk.ObjectNotFound(tk._("Dataset not found"))
+    return package
+
+
+@tk.side_effect_free
+def plusresilient_quality_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The quality annotation of a dataset.
+
+    Anyone who may see the dataset may see it; for a dataset the caller may
+    not see the answer is "not found", as for one that does not exist.
+
+    :param id: the dataset's id or name
+    :type id: string
+    :param history: also return every past scoring (default false)
+    :type history: bool
+
+    :returns: ``{"package_id", "status": "not_scored" | "scored" | "error",
+        "scored_at", "error", "overall", "metadata", "data": {"summary",
+        "resources": [{"resource_id", "name", "url", "report"}]}, "links":
+        {"summary", "statuses"}, "community"}``, plus ``"history"``: a list of
+        ``{scored_at, overall_score, overall_band, metadata_points, data_score,
+        links_score, community_score}``, oldest first, when asked for. An
+        "error" status keeps the figures of the last scoring that worked.
+    :rtype: dictionary
+    """
+    try:
+        tk.check_access("plusresilient_quality_show", context, data_dict)
+    except tk.NotAuthorized:
+        raise tk.ObjectNotFound(tk._("Dataset not found"))
+    package = _dataset(data_dict)
+    return quality.annotation(package.id, with_history=tk.asbool(data_dict.get("history", False)))
+
+
+def plusresilient_quality_refresh(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Score a dataset again: in the background, or now.
+
+    For whoever may edit the dataset (its organization's editors and admins,
+    sysadmins).
+
+    :param id: the dataset's id or name
+    :type id: string
+    :param wait: score now, within the background job's time budget, and
+        return the annotation (default false: queue the job)
+    :type wait: bool
+
+    :returns: with ``wait``, the annotation as ``plusresilient_quality_show``
+        gives it; else ``{"package_id", "queued"}``, where ``queued`` is false
+        when a job already waiting in the queue will score the dataset
+    :rtype: dictionary
+    """
+    tk.check_access("plusresilient_quality_refresh", context, data_dict)
+    package = _dataset(data_dict)
+    if tk.asbool(data_dict.get("wait", False)):
+        return quality.score_dataset(package.id, budget_seconds=jobs.budget_seconds())
+    return {"package_id": package.id, "queued": jobs.enqueue_scoring(package.id) is not None}
+
+
+def _band_counts(counts: dict[str, int], total: int) -> dict[str, int]:
+    bands = {band: int(counts.get(band, 0)) for band in quality.BANDS}
+    bands["not_scored"] = total - sum(bands.values())
+    return bands
+
+
+def _search_facets(context: dict[str, Any], fq: str, fields: list[str]) -> dict[str, Any]:
+    return tk.get_action("package_search")(
+        {"user": context.get("user")},
+        {"q": "", "fq": fq, "rows": 0, "facet": "true", "facet.field": fields,
+         "facet.limit": -1, "include_private": True},
+    )
+
+
+def _group_labels(by: str, result: dict[str, Any], keys: list[str]) -> dict[str, str]:
+    """What a person reads for each group: the facet's label, or the harvest
+    source's title (its facet shows only ids)."""
+    if by == "harvest_source":
+        rows = model.Session.query(model.Package.id, model.Package.title).filter(
+            model.Package.id.in_(keys))
+        return {row.id: row.title or row.id for row in rows}
+    items = result.get("search_facets", {}).get(SUMMARY_GROUPS[by], {}).get("items", [])
+    return {item["name"]: item.get("display_name") or item["name"] for item in items}
+
+
+@tk.side_effect_free
+def plusresilient_quality_summary(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """How many datasets are in each quality band, overall and per group.
+
+    Public. Counted from the search index, so each caller counts only the
+    datasets they may see (private ones of their organizations included).
+    Datasets of the scored types only (not harvest sources).
+
+    :param by: group the counts by ``country``, ``region``,
+        ``organization`` or ``harvest_source`` (optional)
+    :type by: string
+
+    :returns: ``{"by", "total", "bands": {"excellent", "good", "sufficient",
+        "bad", "not_scored"}, "groups": [{"key", "label", "total", "bands"}]}``,
+        groups by decreasing total (empty without ``by``)
+    :rtype: dictionary
+    """
+    tk.check_access("plusresilient_quality_summary", context, data_dict)
+    by = data_dict.get("by") or None
+    if by is not None and by not in SUMMARY_GROUPS:
+        raise tk.ValidationError({"by": [
+            tk._("Must be one of: {values}").format(values=", ".join(SUMMARY_GROUPS))]})
+    types = " OR ".join(f'"{name}"' for name in quality.scored_types())
+    scope = f"+dataset_type:({types})"
+    group_field = SUMMARY_GROUPS.get(by or "")
+    everything = _search_facets(context, scope, [QUALITY_BAND_FIELD] + ([group_field] if by else []))
+    summary: dict[str, Any] = {
+        "by": by,
+        "total": everything["count"],
+        "bands": _band_counts(everything["facets"].get(QUALITY_BAND_FIELD, {}), everything["count"]),
+        "groups": [],
+    }
+    if not by:
+        return summary
+    group_totals = everything["facets"].get(group_field, {})
+    per_band = {band: _search_facets(context, f"{scope} +{QUALITY_BAND_FIELD}:{band}",
+                                     [group_field])["facets"].get(group_field, {})
+                for band in quality.BANDS}
+    keys = sorted(group_totals, key=lambda key: (-group_totals[key], key))
+    labels = _group_labels(by, everything, keys)
+    summary["groups"] = [{
+        "key": key,
+        "label": labels.get(key, key),
+        "total": group_totals[key],
+        "bands": _band_counts({band: counts.get(key, 0) for band, counts in per_band.items()},
+                              group_totals[key]),
+    } for key in keys]
+    return summary

@@ -2,5 +2,6 @@
 from __future__ import annotations
 
 from ckanext.plusresilient.model.harvest_record import HarvestRecord
+from ckanext.plusresilient.model.quality import LinkCheck, Quality, QualityHistory
 
-__all__ = ["HarvestRecord"]
+__all__ = ["HarvestRecord", "LinkCheck", "Quality", "QualityHistory"]

@@ -1,0 +1,147 @@
+"""A loopback HTTP server for tests: real sockets on 127.0.0.1, routes as
+plain functions of the request handler, and counters of what was asked and
+sent, so a test can prove a client never connected or stopped reading."""
+from __future__ import annotations
+
+import collections
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Iterable, Sequence
+
+import pytest
+
+from ckanext.plusresilient.safe_http import HttpPolicy
+
+LOOPBACK = ("127.0.0.0/8",)
+
+
+def policy(**overrides) -> HttpPolicy:
+    """Fast failures, and loopback allowed: the servers below live on 127.0.0.1."""
+    values = dict(timeout=2, retries=0, backoff=0.01, allowed_private_networks=LOOPBACK)
+    values.update(overrides)
+    return HttpPolicy(**values)
+
+
+class Server:
+    """A threaded HTTP/1.1 server whose routes are plain functions of the handler.
+
+    ``hits`` counts requests per (method, path); ``sent`` counts body bytes
+    per path as the routes below write them, so a test can prove that a
+    client stopped reading.
+    """
+
+    def __init__(self):
+        self.routes: dict[str, Callable] = {}
+        self.hits: collections.Counter = collections.Counter()
+        self.sent: collections.Counter = collections.Counter()
+        self.stopping = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _dispatch(self):
+                path = self.path.split("?", 1)[0]
+                server.hits[self.command, path] += 1
+                route = server.routes.get(path)
+                if route is None:
+                    self.reply(404, b"not here")
+                    return
+                try:
+                    route(self)
+                except OSError:  # the client hung up: expected in the abuse tests
+                    self.close_connection = True
+
+            do_GET = do_HEAD = _dispatch
+
+            def reply(self, status, body=b"", content_type="text/plain", headers=()):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def count(self, path: str) -> int:
+        """Requests to ``path``, whatever their method."""
+        return sum(n for (_method, hit_path), n in self.hits.items() if hit_path == path)
+
+    def route(self, path: str):
+        """Decorator: the function answers requests to ``path``."""
+        def register(function):
+            self.routes[path] = function
+            return function
+        return register
+
+    def serve(self, path: str, body: bytes, content_type: str = "text/csv",
+              headers: Sequence[tuple[str, str]] = ()) -> str:
+        """Serve a fixed body at ``path``; returns its URL."""
+        self.routes[path] = lambda handler: handler.reply(200, body, content_type, headers)
+        return self.url(path)
+
+    def stream(self, path: str, chunks: Iterable[bytes], content_type: str = "text/csv",
+               length: int | None = None, pause: float = 0.0) -> str:
+        """Send ``chunks`` as they come (chunked unless a length is declared),
+        counting what was written, until the client hangs up or the server stops."""
+        def send(handler):
+            handler.send_response(200)
+            handler.send_header("Content-Type", content_type)
+            if length is None:
+                handler.send_header("Transfer-Encoding", "chunked")
+            else:
+                handler.send_header("Content-Length", str(length))
+            handler.end_headers()
+            if handler.command == "HEAD":
+                return
+            for chunk in chunks():
+                if self.stopping.is_set() or (pause and self.stopping.wait(pause)):
+                    break
+                frame = chunk if length is not None else b"%x\r\n%s\r\n" % (len(chunk), chunk)
+                handler.wfile.write(frame)
+                handler.wfile.flush()
+                self.sent[path] += len(chunk)
+            if length is None:
+                handler.wfile.write(b"0\r\n\r\n")
+            handler.close_connection = True
+
+        self.routes[path] = send
+        return self.url(path)
+
+    def close(self):
+        self.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up mid-request are what these tests are about: no tracebacks."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
+@pytest.fixture
+def server():
+    srv = Server()
+    yield srv
+    srv.close()
+
+

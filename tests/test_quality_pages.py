@@ -1,0 +1,116 @@
+"""The quality badge and report pages, rendered by the real app from annotations
+scored on the real stack (resources served on loopback)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from ckan.tests import factories
+from ckan.tests.helpers import call_action
+
+from tests.factories import Cluster, SVRCDataset
+from tests.quality.servers import csv_bytes, server  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+
+SCHEMA = '{"fields": [{"name": "id", "type": "integer"}, {"name": "city", "type": "string"}]}'
+
+
+@pytest.fixture
+def sysadmin():
+    return factories.Sysadmin()
+
+
+def _scored(sysadmin, **fields):
+    dataset = SVRCDataset(**fields)
+    call_action("plusresilient_quality_refresh", {"user": sysadmin["name"]}, id=dataset["id"], wait=True)
+    return dataset
+
+
+def _bad_csv_dataset(server, sysadmin, **fields):
+    server.serve("/cities.csv", csv_bytes([("id", "city"), (1, "Bari"), ("two", "Lecce"), (3, "Taranto")]))
+    return _scored(sysadmin, resources=[{"name": "Cities", "url": server.url("/cities.csv"),
+                                          "format": "CSV", "schema": SCHEMA}], **fields)
+
+
+def test_the_dataset_page_shows_the_band_and_links_to_the_report(app, server, sysadmin):
+    dataset = _bad_csv_dataset(server, sysadmin)
+    band = call_action("plusresilient_quality_show", id=dataset["id"])["overall"]["band"]
+
+    page = app.get(f"/dataset/{dataset['name']}").body
+
+    assert f'data-band="{band}"' in page
+    assert f'href="/dataset/{dataset["name"]}/quality"' in page
+
+
+def test_an_unscored_dataset_says_so(app):
+    dataset = SVRCDataset()
+
+    page = app.get(f"/dataset/{dataset['name']}").body
+    report = app.get(f"/dataset/{dataset['name']}/quality").body
+
+    assert "Not scored yet" in page
+    assert 'data-status="not_scored"' in report
+
+
+def test_the_report_lists_every_indicator_with_a_fix_and_the_validation_errors(app, server, sysadmin):
+    dataset = _bad_csv_dataset(server, sysadmin)
+
+    page = app.get(f"/dataset/{dataset['name']}/quality").body
+
+    assert len(re.findall(r'data-indicator="[a-z_]+"', page)) == 23
+    assert page.count('data-dimension="') == 5
+    assert 'data-status="invalid"' in page  # the resource
+    assert "type-error" in page
+    # a failing indicator says what to do, e.g. the missing temporal coverage
+    temporal = page.split('data-indicator="temporal"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-passed="false"' in temporal and "Set the start or the end" in temporal
+
+
+def test_search_results_carry_the_badge(app, server, sysadmin):
+    _bad_csv_dataset(server, sysadmin, title="Cooperative sociali")
+
+    page = app.get("/dataset/").body
+
+    assert "plusresilient-quality-badge" in page
+
+
+def test_a_private_datasets_report_is_not_found_for_outsiders(app, server, sysadmin):
+    cluster = Cluster()
+    dataset = _bad_csv_dataset(server, sysadmin, owner_org=cluster["id"], private=True)
+    outsider = factories.UserWithToken()
+
+    assert app.get(f"/dataset/{dataset['id']}/quality", status=404)
+    assert app.get(f"/dataset/{dataset['id']}/quality", status=404,
+                   headers={"Authorization": outsider["token"]})
+    listing = app.get("/dataset/").body
+    assert dataset["name"] not in listing
+
+
+def test_script_in_a_resource_name_stays_escaped(app, server, sysadmin):
+    server.serve("/x.csv", csv_bytes([("id", "city"), (1, "Bari")]))
+    dataset = _scored(sysadmin, resources=[{"name": "<script>alert('x')</script>", "url": server.url("/x.csv"),
+                                            "format": "CSV"}])
+
+    page = app.get(f"/dataset/{dataset['name']}/quality").body
+
+    assert "<script>alert('x')</script>" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_only_editors_see_and_use_the_check_again_button(app, server, sysadmin):
+    cluster = Cluster()
+    editor = factories.UserWithToken()
+    member = factories.UserWithToken()
+    call_action("organization_member_create", {"user": sysadmin["name"]}, id=cluster["id"],
+                username=editor["name"], role="editor")
+    call_action("organization_member_create", {"user": sysadmin["name"]}, id=cluster["id"],
+                username=member["name"], role="member")
+    dataset = _bad_csv_dataset(server, sysadmin, owner_org=cluster["id"])
+    url = f"/dataset/{dataset['name']}/quality"
+
+    assert "Check again" in app.get(url, headers={"Authorization": editor["token"]}).body
+    assert "Check again" not in app.get(url, headers={"Authorization": member["token"]}).body
+    app.post(url + "/refresh", headers={"Authorization": member["token"]}, status=403)
+    app.post(url + "/refresh", headers={"Authorization": editor["token"]}, status=302,
+             follow_redirects=False)
