@@ -6,12 +6,13 @@ possible, so a test states only the fields it is about.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import factory
 from ckan import model as ckan_model
 from ckan.tests import factories
 
-from ckanext.plusresilient.model import LinkCheck, Quality, QualityHistory
+from ckanext.plusresilient.model import Feedback, FeedbackReply, LinkCheck, Quality, QualityHistory
 from ckanext.plusresilient.quality.metadata import MAX_POINTS, band_for
 from ckanext.plusresilient.quality.score import overall_band
 
@@ -106,3 +107,41 @@ class LinkCheckRow(_Row):
     message = "HTTP 200"
     final_url = factory.SelfAttribute("url")
     checked_at = factory.LazyFunction(_utcnow)
+
+
+# -- community feedback ----------------------------------------------------------------
+# Items written directly, for tests about reading and moderating them; the
+# create action's own tests go through the action.
+
+class FeedbackItem(_Row):
+    """An approved, open quality report on a new SVRC dataset unless told
+    otherwise; anonymous unless ``author_id`` is given."""
+
+    class Meta:
+        model = Feedback
+
+    id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    package_id = factory.LazyFunction(lambda: SVRCDataset()["id"])
+    kind = "report"
+    category = factory.LazyAttribute(lambda item: "broken_link" if item.kind == "report" else None)
+    rating = None
+    text = "The CSV link answers 404."
+    author_id = None
+    author_ip_hash = None
+    created = factory.LazyFunction(_utcnow)
+    updated = factory.SelfAttribute("created")
+    status = "open"
+    moderation = "approved"
+    flags = 0
+    state = "active"
+
+
+class FeedbackReplyRow(_Row):
+    class Meta:
+        model = FeedbackReply
+
+    id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    feedback_id = factory.LazyFunction(lambda: FeedbackItem().id)
+    author_id = None
+    text = "Fixed, thank you."
+    created = factory.LazyFunction(_utcnow)

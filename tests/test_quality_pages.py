@@ -9,6 +9,7 @@ from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 from tests.factories import Cluster, SVRCDataset
+from tests.forms import PASSWORD, csrf_token, login
 from tests.quality.servers import csv_bytes, server  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
@@ -114,3 +115,21 @@ def test_only_editors_see_and_use_the_check_again_button(app, server, sysadmin):
     app.post(url + "/refresh", headers={"Authorization": member["token"]}, status=403)
     app.post(url + "/refresh", headers={"Authorization": editor["token"]}, status=302,
              follow_redirects=False)
+
+
+def test_check_again_without_the_csrf_token_is_refused_to_a_logged_in_editor(app, server, sysadmin):
+    """CKAN exempts a view from its CSRF check for good once an anonymous or
+    API-token caller posts to it; our forms check the token again for
+    browsers logged in by session."""
+    cluster = Cluster()
+    editor = factories.User(password=PASSWORD)
+    call_action("organization_member_create", {"user": sysadmin["name"]}, id=cluster["id"],
+                username=editor["name"], role="editor")
+    dataset = _bad_csv_dataset(server, sysadmin, owner_org=cluster["id"])
+    url = f"/dataset/{dataset['name']}/quality"
+    app.post(url + "/refresh", status=403)  # anonymous: CKAN exempts the view from now on
+    login(app, editor)
+
+    assert app.post(url + "/refresh", data={}, follow_redirects=False).status_code == 400
+    token = csrf_token(app.get(url).body)
+    assert app.post(url + "/refresh", data={"_csrf_token": token}, follow_redirects=False).status_code == 302

@@ -70,6 +70,7 @@ def _ckan_command() -> str:
     return str(Path(sys.executable).with_name("ckan"))
 
 
+@pytest.mark.usefixtures("clean_queues")  # jobs other tests queued (quality refreshes) are not ours
 def test_background_job_runs_in_a_real_rq_worker(ckan_config):
     dataset = SVRCDataset(title="Re-indexed by a worker")
     search.clear(dataset["id"])

@@ -1,6 +1,7 @@
 """Typed getters for the suite's options (declared in config_declaration.yaml)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import ckan.plugins.toolkit as tk
@@ -48,3 +49,44 @@ def link_max_age() -> datetime.timedelta:
 def _int(key: str) -> int:
     """Declared ints arrive as text when set at runtime (tests, a plugin)."""
     return tk.asint(tk.config.get(key))
+
+
+# -- community feedback ------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class RateLimit:
+    """At most ``count`` new items per ``seconds``, per user (or address)."""
+
+    count: int
+    seconds: int
+
+
+def feedback_rate_limit() -> RateLimit:
+    """``ckanext.plusresilient.feedback.rate_limit`` ("count/seconds").
+
+    A malformed value raises instead of falling back to no limit: a typo in
+    the ini file must not open the gates to spam.
+    """
+    value = str(tk.config.get("ckanext.plusresilient.feedback.rate_limit") or "").strip()
+    count, _, seconds = value.partition("/")
+    try:
+        limit = RateLimit(count=int(count), seconds=int(seconds))
+    except ValueError:
+        raise ValueError(f"ckanext.plusresilient.feedback.rate_limit must be "
+                         f"\"count/seconds\", not {value!r}") from None
+    if limit.count < 1 or limit.seconds < 1:
+        raise ValueError(f"ckanext.plusresilient.feedback.rate_limit needs a positive "
+                         f"count and period, not {value!r}")
+    return limit
+
+
+def feedback_allow_anonymous() -> bool:
+    return tk.asbool(tk.config.get("ckanext.plusresilient.feedback.allow_anonymous"))
+
+
+def feedback_premoderation() -> bool:
+    return tk.asbool(tk.config.get("ckanext.plusresilient.feedback.premoderation"))
+
+
+def feedback_flags_to_hide() -> int:
+    return max(1, _int("ckanext.plusresilient.feedback.flags_to_hide"))

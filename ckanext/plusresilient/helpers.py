@@ -1,5 +1,6 @@
-"""Template helpers: vocabulary labels in the user's language and the links
-between use cases and the datasets they used."""
+"""Template helpers: vocabulary labels in the user's language, the links
+between use cases and the datasets they used, the quality annotation and the
+community feedback."""
 from __future__ import annotations
 
 import json
@@ -8,6 +9,8 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.plusresilient import search, vocabularies
+from ckanext.plusresilient.logic import feedback
+from ckanext.plusresilient.logic.quality import community_summary
 
 __all__ = [
     "plusresilient_vocabulary_choices",
@@ -19,6 +22,15 @@ __all__ = [
     "plusresilient_quality_band_label",
     "plusresilient_quality_dimension_label",
     "plusresilient_quality_indicator_label",
+    "plusresilient_feedback_for",
+    "plusresilient_feedback_open_reports",
+    "plusresilient_feedback_categories",
+    "plusresilient_feedback_category_label",
+    "plusresilient_feedback_kind_label",
+    "plusresilient_feedback_status_label",
+    "plusresilient_feedback_statuses",
+    "plusresilient_feedback_moderation_label",
+    "plusresilient_feedback_moderates_any",
 ]
 
 # The labels of the MQA indicators and dimensions, in the user's language.
@@ -151,3 +163,121 @@ def plusresilient_quality_dimension_label(dimension: str) -> str:
 def plusresilient_quality_indicator_label(indicator: dict[str, Any]) -> str:
     label = QUALITY_INDICATORS.get(indicator.get("key", ""))
     return label() if label else indicator.get("label", "")
+
+
+# -- community feedback ------------------------------------------------------------------
+# The actions speak codes; the pages translate them here. Order is the order
+# of the forms' choices.
+
+FEEDBACK_CATEGORIES = {
+    "broken_link": lambda: tk._("Broken link"),
+    "wrong_values": lambda: tk._("Wrong or missing values"),
+    "outdated": lambda: tk._("Outdated"),
+    "missing_metadata": lambda: tk._("Missing metadata"),
+    "unclear_licence": lambda: tk._("Unclear licence"),
+    "other": lambda: tk._("Other problem"),
+}
+FEEDBACK_KINDS = {
+    "rating": lambda: tk._("Rating"),
+    "report": lambda: tk._("Problem report"),
+    "comment": lambda: tk._("Comment"),
+    "suggestion": lambda: tk._("Suggested fix"),
+}
+FEEDBACK_STATUSES = {
+    "open": lambda: tk._("Open"),
+    "acknowledged": lambda: tk._("Acknowledged"),
+    "resolved": lambda: tk._("Resolved"),
+    "rejected": lambda: tk._("Rejected"),
+}
+FEEDBACK_MODERATION = {
+    "pending": lambda: tk._("Waiting for moderation"),
+    "approved": lambda: tk._("Approved"),
+    "hidden": lambda: tk._("Hidden"),
+}
+#: Items shown on a dataset page (newest first); older ones stay in the API.
+PANEL_LIMIT = 100
+
+
+def _allowed(action: str, data_dict: dict[str, Any]) -> bool:
+    """h.check_access, also False when the auth function says "not found"."""
+    try:
+        return tk.h.check_access(action, data_dict)
+    except tk.ObjectNotFound:
+        return False
+
+
+def _label(labels: dict[str, Any], code: str | None) -> str:
+    label = labels.get(code or "")
+    return label() if label else (code or "")
+
+
+def plusresilient_feedback_for(package_id: str) -> dict[str, Any]:
+    """The feedback panel's content as the current user may see it.
+
+    ``items`` come from plusresilient_feedback_list (so pending and hidden
+    ones only reach moderators and their authors), ``ratings`` and
+    ``average_rating`` from the approved ratings the quality score uses,
+    ``may_give`` says whether the user may post. Never raises: a dataset the
+    user may not see gives an empty panel, not an error page.
+    """
+    empty: dict[str, Any] = {"items": [], "ratings": 0, "average_rating": None, "may_give": False}
+    try:
+        items = tk.get_action("plusresilient_feedback_list")(
+            {}, {"package_id": package_id, "include_hidden": True, "limit": PANEL_LIMIT})
+    except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
+        return empty
+    summary = community_summary(package_id)
+    return {
+        "items": items,
+        "ratings": summary.ratings if summary else 0,
+        "average_rating": summary.average_rating if summary and summary.ratings else None,
+        "may_give": _allowed("plusresilient_feedback_create", {"package_id": package_id}),
+    }
+
+
+def plusresilient_feedback_open_reports(package_id: str) -> list[dict[str, Any]]:
+    """The approved problem reports still open or acknowledged: the ones the
+    community component counts, shown beside the automatic findings."""
+    try:
+        items = tk.get_action("plusresilient_feedback_list")(
+            {}, {"package_id": package_id, "kind": "report", "limit": PANEL_LIMIT})
+    except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
+        return []
+    return [item for item in items
+            if item.get("moderation") == "approved" and item.get("status") in feedback.OPEN_STATUSES]
+
+
+def plusresilient_feedback_categories() -> list[tuple[str, str]]:
+    """(code, label) of the problem categories, for the report form."""
+    return [(code, label()) for code, label in FEEDBACK_CATEGORIES.items()]
+
+
+def plusresilient_feedback_category_label(code: str | None) -> str:
+    return _label(FEEDBACK_CATEGORIES, code)
+
+
+def plusresilient_feedback_kind_label(kind: str | None) -> str:
+    return _label(FEEDBACK_KINDS, kind)
+
+
+def plusresilient_feedback_status_label(status: str | None) -> str:
+    return _label(FEEDBACK_STATUSES, status)
+
+
+def plusresilient_feedback_statuses() -> list[tuple[str, str]]:
+    """(code, label) of the statuses, for the moderators' status form."""
+    return [(code, label()) for code, label in FEEDBACK_STATUSES.items()]
+
+
+def plusresilient_feedback_moderation_label(state: str | None) -> str:
+    return _label(FEEDBACK_MODERATION, state)
+
+
+def plusresilient_feedback_moderates_any() -> bool:
+    """Whether the user moderates some dataset's feedback: a sysadmin, or an
+    editor or admin of at least one organization (the feedback logic's own
+    rule, so the dashboard's link and the queue agree)."""
+    if not tk.current_user.is_authenticated:
+        return False
+    caller = feedback.caller_of({"user": tk.current_user.name})
+    return feedback.moderated_organization_ids(caller) != []

@@ -4,7 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from ckan import authz
+from ckan import authz, model
+
+from ckanext.plusresilient import config
+from ckanext.plusresilient.logic import feedback
+from ckanext.plusresilient.model.feedback import Feedback
 
 __all__ = [
     "plusresilient_portal_list",
@@ -12,6 +16,16 @@ __all__ = [
     "plusresilient_quality_show",
     "plusresilient_quality_refresh",
     "plusresilient_quality_summary",
+    "plusresilient_feedback_create",
+    "plusresilient_feedback_list",
+    "plusresilient_feedback_show",
+    "plusresilient_feedback_update_status",
+    "plusresilient_feedback_reply",
+    "plusresilient_feedback_moderate",
+    "plusresilient_feedback_delete",
+    "plusresilient_feedback_flag",
+    "plusresilient_feedback_queue",
+    "plusresilient_feedback_mine",
 ]
 
 
@@ -59,4 +73,118 @@ def plusresilient_quality_refresh(context: dict[str, Any], data_dict: dict[str, 
 def plusresilient_quality_summary(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """Public: the counts come from a search, so each caller counts only the
     datasets they may see."""
+    return {"success": True}
+
+
+# -- community feedback ------------------------------------------------------------------------
+# Sysadmins never reach these (CKAN lets them pass), so the actions look the
+# items up themselves as well.
+
+def _anonymous_refused(context: dict[str, Any]) -> dict[str, Any] | None:
+    """The refusal of an anonymous caller where the site wants authors
+    logged in; None when the caller may go on."""
+    if context.get("auth_user_obj") or config.feedback_allow_anonymous():
+        return None
+    return {"success": False, "msg": "Log in to give feedback"}
+
+
+def _visible_item(context: dict[str, Any], data_dict: dict[str, Any]
+                  ) -> tuple[Feedback, model.Package, feedback.Caller]:
+    """The item and its dataset when the caller may see them; ObjectNotFound
+    otherwise, as for an item that does not exist."""
+    item, package = feedback.item_or_not_found(data_dict.get("id"))
+    who = feedback.caller_of(context)
+    if not feedback.may_see(who, item, package):
+        raise tk.ObjectNotFound("Feedback not found")
+    return item, package, who
+
+
+@tk.auth_allow_anonymous_access
+def plusresilient_feedback_create(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Logged-in users (anonymous visitors when the site allows them) who may
+    see the dataset."""
+    refused = _anonymous_refused(context)
+    if refused:
+        return refused
+    require_visible_dataset(context, {"id": data_dict.get("package_id")})
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def plusresilient_feedback_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Whoever may see the dataset (the action picks the items they may see)."""
+    require_visible_dataset(context, {"id": data_dict.get("package_id")})
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def plusresilient_feedback_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Whoever may see the item: approved ones with their dataset, the others
+    by their author and the moderators."""
+    _visible_item(context, data_dict)
+    return {"success": True}
+
+
+def _moderator(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    _, package, who = _visible_item(context, data_dict)
+    if feedback.may_moderate(who, package):
+        return {"success": True}
+    return {"success": False,
+            "msg": "Only the editors and admins of the dataset's organization can do this"}
+
+
+def plusresilient_feedback_update_status(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The dataset's organization's editors and admins."""
+    return _moderator(context, data_dict)
+
+
+def plusresilient_feedback_reply(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The dataset's organization's editors and admins: replies speak for the publisher."""
+    return _moderator(context, data_dict)
+
+
+def plusresilient_feedback_moderate(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The dataset's organization's editors and admins."""
+    return _moderator(context, data_dict)
+
+
+def plusresilient_feedback_delete(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The author (moderators hide instead: what was said stays on record)."""
+    item, _, who = _visible_item(context, data_dict)
+    if who.user is not None and item.author_id == who.user.id:
+        return {"success": True}
+    return {"success": False, "msg": "Only the author can delete this feedback"}
+
+
+@tk.auth_allow_anonymous_access
+def plusresilient_feedback_flag(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Logged-in users (anonymous visitors when the site allows them) who may
+    see the item."""
+    refused = _anonymous_refused(context)
+    if refused:
+        return refused
+    _visible_item(context, data_dict)
+    return {"success": True}
+
+
+def plusresilient_feedback_queue(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Editors and admins of some organization (of the one asked for, when
+    one is)."""
+    who = feedback.caller_of(context)
+    organizations = feedback.moderated_organization_ids(who)
+    wanted = data_dict.get("organization")
+    if wanted:
+        organization = model.Group.get(wanted) if isinstance(wanted, str) else None
+        if organization is None or not organization.is_organization:
+            raise tk.ObjectNotFound("Organization not found")
+        allowed = organizations is None or organization.id in organizations
+    else:
+        allowed = organizations is None or bool(organizations)
+    if allowed:
+        return {"success": True}
+    return {"success": False, "msg": "Only editors and admins of an organization moderate feedback"}
+
+
+def plusresilient_feedback_mine(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Any logged-in user (CKAN refuses anonymous callers before this)."""
     return {"success": True}

@@ -11,7 +11,8 @@ module feeds it and keeps what it says:
    URL for all datasets;
 3. its tabular resources checked within the configured limits (nothing of
    their content is kept, only the reports);
-4. the community component (None until the feedback tables exist);
+4. the community component, from the feedback tables: approved ratings and
+   open approved quality reports (None when there are none);
 5. the metadata score and the overall score, stored as the current row plus a
    history row, then the dataset is reindexed so Solr carries band and score.
 
@@ -100,14 +101,15 @@ def scored_dataset_ids() -> list[str]:
 
 
 def community_summary(package_id: str) -> CommunitySummary | None:
-    """The dataset's feedback for the community component.
-
-    Always None for now: the feedback tables (ratings, approved quality
-    reports) do not exist yet, and the feedback work fills this from them with
-    the formula documented in :mod:`ckanext.plusresilient.quality.score`.
-    Until then the component is absent and its weight goes to the others.
+    """The dataset's feedback for the community component: its approved
+    ratings and its approved reports still open or acknowledged (the formula
+    is in :mod:`ckanext.plusresilient.quality.score`). None when there are
+    neither, so the component is absent and its weight goes to the others.
     """
-    return None
+    # imported here: the feedback logic schedules rescoring through jobs, which imports this module
+    from ckanext.plusresilient.logic import feedback
+
+    return feedback.community_summary(package_id)
 
 
 # -- scoring -----------------------------------------------------------------------------
