@@ -112,6 +112,7 @@ def run_contender(contender: str, api_url: str, ini: str) -> dict:
                     record = to_package(to_remote(package, api_url), {"country": "IT", "language": "it"})
                     record["name"] = package["name"]
                     tk.get_action("package_create")({"user": site_user, "ignore_auth": True}, record)
+                    model.Session.remove()  # a fresh session per dataset, as a consumer has
                 start += len(result["results"])
             summary = {"created": count}
         else:

@@ -66,6 +66,7 @@ def run_source(reference: str, progress: Callable[[str, int, int], None] | None 
                                              f"({running.id})"]})
     job = HarvestJob(source=source, status="Running", gather_started=datetime.datetime.utcnow())
     job.save()
+    job_id, source_id = job.id, source.id
     if progress:
         progress("gather", 0, 0)
     harvester.progress = progress
@@ -78,10 +79,13 @@ def run_source(reference: str, progress: Callable[[str, int, int], None] | None 
     for done, object_id in enumerate(object_ids, start=1):
         harvest_object = HarvestObject.get(object_id)
         queue.fetch_and_import_stages(harvester, harvest_object)
+        # As the fetch consumer does after each object: a session kept for a
+        # whole source grows with it (memory, and the time to walk it).
+        model.Session.remove()
         if progress:
             progress("import", done, total)
-    tk.get_action("harvest_jobs_run")({"ignore_auth": True}, {"source_id": source.id})
-    return summarise(job.id)
+    tk.get_action("harvest_jobs_run")({"ignore_auth": True}, {"source_id": source_id})
+    return summarise(job_id)
 
 
 def summarise(job_id: str) -> Summary:
