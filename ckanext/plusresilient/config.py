@@ -16,8 +16,10 @@ def http_policy() -> HttpPolicy:
         timeout=tk.config.get("ckanext.plusresilient.http.timeout"),
         retries=tk.config.get("ckanext.plusresilient.http.retries"),
         max_bytes=tk.config.get("ckanext.plusresilient.http.max_response_bytes"),
-        allowed_private_networks=tuple(
-            tk.config.get("ckanext.plusresilient.http.allowed_private_networks") or ()),
+        # a list from the ini file, or a space-separated string set at runtime:
+        # HttpPolicy reads both (tuple() of a string would split it into characters)
+        allowed_private_networks=tk.config.get(
+            "ckanext.plusresilient.http.allowed_private_networks") or (),
         user_agent=tk.config.get("ckanext.plusresilient.http.user_agent"),
     )
 
