@@ -28,6 +28,7 @@ class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):
 
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
+        tk.add_resource("assets", "plusresilient")
 
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
         return search.add_facets(facets_dict, package_type)

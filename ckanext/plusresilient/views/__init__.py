@@ -1,0 +1,9 @@
+"""Web pages of the suite, one module per page family; CKAN's blanket
+registers the blueprints listed here."""
+from __future__ import annotations
+
+from ckanext.plusresilient.views.feedback import feedback
+from ckanext.plusresilient.views.portals import portals
+from ckanext.plusresilient.views.quality import quality
+
+__all__ = ["portals", "quality", "feedback"]
