@@ -37,6 +37,8 @@ setup(
             "vocabularies/*.yaml",
             "portals/*.yaml",
             "quality/*.yaml",
+            "assets/**/*",
+            "demo/**/*",
             "migration/plusresilient/alembic.ini",
             "migration/plusresilient/script.py.mako",
             "migration/plusresilient/README",

@@ -17,12 +17,26 @@ DOMAIN = "ckanext-plusresilient"
 LANGUAGES = ("en", "it", "es", "fr", "sl", "hr", "el", "pt")
 
 
+def key(msgid):
+    """A message by its singular (plural messages have a tuple of ids)."""
+    return msgid[0] if isinstance(msgid, (tuple, list)) else msgid
+
+
+def text(string):
+    """Plural translations as one tuple, singular ones as they are."""
+    return tuple(string) if isinstance(string, (tuple, list)) else string
+
+
+def translated(string) -> bool:
+    return all(string) if isinstance(string, (tuple, list)) else bool(string)
+
+
 def extracted_msgids() -> set[str]:
     """What `python setup.py extract_messages` would put in the template,
     read with the same babel.cfg."""
     with open(ROOT / "babel.cfg") as mapping:
         method_map, options_map = frontend.parse_mapping_cfg(mapping)
-    keywords = {"_": None, "n_": (1, 2), "ngettext": (1, 2)}
+    keywords = {"_": None, "n_": (1, 2), "ngettext": (1, 2), "ungettext": (1, 2)}
     msgids = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
             str(ROOT), method_map, options_map, keywords=keywords):
@@ -39,7 +53,7 @@ def msgids():
 
 def test_template_is_current(msgids):
     with open(I18N / f"{DOMAIN}.pot", "rb") as pot:
-        template = {m.id for m in read_po(pot) if m.id}
+        template = {key(m.id) for m in read_po(pot) if m.id}
     assert msgids - template == set(), "run python setup.py extract_messages"
 
 
@@ -47,10 +61,11 @@ def test_template_is_current(msgids):
 def test_no_catalog_misses_a_msgid(msgids, lang):
     with open(I18N / lang / "LC_MESSAGES" / f"{DOMAIN}.po", "rb") as po:
         catalog = read_po(po)
-    missing = sorted(msgids - {m.id for m in catalog if m.id})
+    missing = sorted(msgids - {key(m.id) for m in catalog if m.id})
     assert missing == [], f"{lang} misses {missing}"
     if lang != "en":
-        untranslated = sorted(m.id for m in catalog if m.id in msgids and (not m.string or m.fuzzy))
+        untranslated = sorted(key(m.id) for m in catalog
+                              if key(m.id) in msgids and (not translated(m.string) or m.fuzzy))
         assert untranslated == [], f"{lang} leaves untranslated or fuzzy: {untranslated}"
 
 
@@ -58,9 +73,10 @@ def test_no_catalog_misses_a_msgid(msgids, lang):
 def test_compiled_catalog_matches_its_po(lang):
     folder = I18N / lang / "LC_MESSAGES"
     with open(folder / f"{DOMAIN}.po", "rb") as po:
-        source = {m.id: m.string for m in read_po(po) if m.id and m.string and not m.fuzzy}
+        source = {key(m.id): text(m.string) for m in read_po(po)
+                  if m.id and translated(m.string) and not m.fuzzy}
     with open(folder / f"{DOMAIN}.mo", "rb") as mo:
-        compiled = {m.id: m.string for m in read_mo(mo) if m.id}
+        compiled = {key(m.id): text(m.string) for m in read_mo(mo) if m.id}
     assert compiled == source, "run python setup.py compile_catalog"
 
 
@@ -68,10 +84,14 @@ def test_placeholders_survive_translation():
     for lang in LANGUAGES:
         with open(I18N / lang / "LC_MESSAGES" / f"{DOMAIN}.po", "rb") as po:
             for message in read_po(po):
-                if message.id and message.string:
+                if message.id and translated(message.string):
+                    ids, strings = "|".join(message.id if isinstance(message.id, (tuple, list)) else [message.id]), \
+                        "|".join(text(message.string) if isinstance(message.string, (tuple, list)) else [message.string])
                     for placeholder in ("{value}", "{field}", "{allowed}", "{region}", "{country}",
-                                        "{start}", "{end}", "{names}", "{error}", "{problem}"):
-                        assert (placeholder in message.id) == (placeholder in message.string), (
+                                        "{start}", "{end}", "{names}", "{error}", "{problem}",
+                                        "{count}", "{share}", "{portals}", "{countries}", "{scored}",
+                                        "{total}", "{title}", "{failed}", "{minutes}"):
+                        assert (placeholder in ids) == (placeholder in strings), (
                             lang, message.id, message.string)
 
 

@@ -31,6 +31,10 @@ def test_a_normal_wheel_carries_every_part(tmp_path):
     assert "ckanext/plusresilient/harvesters/__init__.py" in names
     assert "ckanext/plusresilient/migration/plusresilient/env.py" in names
     assert "ckanext/plusresilient/migration/plusresilient/alembic.ini" in names
+    # the dashboard's charts and the demo's content and sample portals
+    assert "ckanext/plusresilient/assets/webassets.yml" in names
+    assert "ckanext/plusresilient/assets/vendor/chart.js/chart.umd.min.js" in names
+    assert "ckanext/plusresilient/demo/content/training.yaml" in names
     assert not any(name.startswith(("tests/", "schemas/", "harvesters/")) for name in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "plusresilient = ckanext.plusresilient.plugin:PlusresilientPlugin" in (

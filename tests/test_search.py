@@ -77,6 +77,17 @@ def test_dataset_page_facets_in_italian(app):
 
 
 @pytest.mark.usefixtures("catalog")
+def test_dataset_page_facets_in_portuguese(app):
+    """CKAN offers Portuguese as pt_PT only: our pt catalog and the
+    vocabularies' pt labels must still be found (they were not)."""
+    page = app.get("/pt_PT" + tk.url_for("dataset.search"))
+    portuguese_scenario = __import__("ckanext.plusresilient.vocabularies", fromlist=["get"]).get(
+        "scenarios").label("social-smes", "pt")
+    assert portuguese_scenario in page.body
+    assert "Macrocenário SVRC" in page.body
+
+
+@pytest.mark.usefixtures("catalog")
 def test_use_case_and_training_search_pages_have_their_facets(app):
     use_cases = app.get(tk.url_for("use-case.search"))
     assert "A map of care gaps" in use_cases.body

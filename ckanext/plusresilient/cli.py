@@ -184,3 +184,13 @@ def _add_harvest_commands() -> None:
 
 
 _add_harvest_commands()
+
+
+def _add_demo_commands() -> None:
+    """The demo commands live with the demo content (its own package)."""
+    from ckanext.plusresilient.demo.cli import demo
+
+    plusresilient.add_command(demo)
+
+
+_add_demo_commands()

@@ -8,7 +8,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.plusresilient import search, vocabularies
+from ckanext.plusresilient import entity_labels, home, search, vocabularies
 from ckanext.plusresilient.logic import feedback
 from ckanext.plusresilient.logic.quality import community_summary
 
@@ -31,6 +31,10 @@ __all__ = [
     "plusresilient_feedback_statuses",
     "plusresilient_feedback_moderation_label",
     "plusresilient_feedback_moderates_any",
+    "plusresilient_decimal",
+    "plusresilient_platform_functions",
+    "plusresilient_as_list",
+    "humanize_entity_type",
 ]
 
 # The labels of the MQA indicators and dimensions, in the user's language.
@@ -70,23 +74,39 @@ QUALITY_DIMENSIONS = {
 
 
 def current_language() -> str:
-    """The request's language, or the default one outside a request (CLI, jobs)."""
+    """The request's language, or the default one outside a request (CLI, jobs),
+    without its region: CKAN offers Portuguese only as ``pt_PT`` (it has no
+    plain ``pt``), while the vocabularies label their terms in ``pt``."""
     try:
-        return tk.h.lang() or tk.config.get("ckan.locale_default", "en")
+        locale = tk.h.lang() or tk.config.get("ckan.locale_default", "en")
     except (RuntimeError, TypeError, AttributeError):
-        return tk.config.get("ckan.locale_default", "en")
+        locale = tk.config.get("ckan.locale_default", "en")
+    return locale.split("_")[0]
+
+
+def _regional_locales() -> dict[str, list[str]]:
+    """Offered locales with a region, by language: {"pt": ["pt_PT"]}."""
+    regional: dict[str, list[str]] = {}
+    for locale in tk.aslist(tk.config.get("ckan.locales_offered")):
+        if "_" in locale:
+            regional.setdefault(locale.split("_")[0], []).append(locale)
+    return regional
 
 
 def plusresilient_vocabulary_choices(field: dict[str, Any]) -> list[dict[str, Any]]:
     """scheming choices with every language's label, so the form shows the
     user's (scheming picks the language from the label dict)."""
     vocabulary = vocabularies.get(field["vocabulary"])
+    regional = _regional_locales()
     choices = []
     for term in vocabulary.terms:
         labels = dict(term.labels)
         country = term.extra.get("country") if vocabulary.name == "regions" else None
         if country:
             labels = {lang: f"{label} ({country})" for lang, label in labels.items()}
+        for lang, locales in regional.items():  # scheming looks labels up by locale
+            if lang in labels:
+                labels.update((locale, labels[lang]) for locale in locales)
         choices.append({"value": term.code, "label": labels})
     return choices
 
@@ -281,3 +301,30 @@ def plusresilient_feedback_moderates_any() -> bool:
         return False
     caller = feedback.caller_of({"user": tk.current_user.name})
     return feedback.moderated_organization_ids(caller) != []
+
+
+def plusresilient_as_list(value: Any) -> list[str]:
+    """A field that holds one code or several (search results give either)."""
+    return search.values_of(value)
+
+
+def plusresilient_platform_functions() -> list[home.PlatformFunction]:
+    return home.platform_functions()
+
+
+@tk.chained_helper
+def humanize_entity_type(next_helper: Any, entity_type: str, object_type: str,
+                         purpose: str) -> str | None:
+    """Our dataset types' names in whole, translatable sentences."""
+    return entity_labels.label(entity_type, object_type, purpose) or next_helper(
+        entity_type, object_type, purpose)
+
+
+def plusresilient_decimal(value: float, digits: int = 1) -> str:
+    """A number with a fixed count of decimals, in the user's locale
+    ("55.0", "55,0"): CKAN's localised_number drops a trailing zero, and
+    then the figures of one column neither line up nor read alike."""
+    from flask_babel import format_decimal
+
+    pattern = "#,##0." + "0" * digits if digits > 0 else "#,##0"
+    return format_decimal(value, format=pattern)

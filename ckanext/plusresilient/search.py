@@ -61,7 +61,19 @@ def quality_band_labels() -> dict[str, str]:
 
 def facet_titles(package_type: str | None) -> dict[str, str]:
     """Our facets, in the order shown, for a search page of ``package_type``
-    (None: the API, where every type is searched)."""
+    (None: the API, where every type is searched). Each page offers only the
+    fields its type has: training material has no macro-scenario, a use case
+    no EU data theme."""
+    if package_type == "training":
+        titles = {
+            "vocab_training_format": tk._("Format"),
+            "vocab_skills": tk._("Skills addressed"),
+            "vocab_training_level": tk._("Level"),
+            "vocab_language": tk._("Language"),
+            "vocab_audience": tk._("Audience"),
+            QUALITY_BAND_FACET: tk._("Quality"),
+        }
+        return titles
     titles = {
         "vocab_svrc_scenario": tk._("SVRC macro-scenario"),
         "vocab_si_area": tk._("Social-innovation area"),
@@ -70,7 +82,7 @@ def facet_titles(package_type: str | None) -> dict[str, str]:
         titles["vocab_theme"] = tk._("EU data theme")
     if package_type == "use-case":
         titles["vocab_use_case_phase"] = tk._("Phase")
-    if package_type == "training":
+    if package_type is None:
         titles["vocab_training_format"] = tk._("Format")
         titles["vocab_skills"] = tk._("Skills addressed")
         titles["vocab_training_level"] = tk._("Level")
@@ -90,7 +102,9 @@ def add_facets(facets: dict[str, Any], package_type: str | None) -> dict[str, An
     return facets
 
 
-def _values(value: Any) -> list[str]:
+def values_of(value: Any) -> list[str]:
+    """A field's codes as a list, whichever way it came: one code, a list, or
+    a JSON list as text (the validated record stores some fields that way)."""
     if value in (None, ""):
         return []
     if isinstance(value, str):
@@ -110,7 +124,7 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     validated = pkg_dict.get("validated_data_dict")
     record = json.loads(validated) if isinstance(validated, str) else (validated or pkg_dict)
     for field in (*INDEXED_VOCABULARY_FIELDS, *INDEXED_LINK_FIELDS):
-        values = _values(record.get(field))
+        values = values_of(record.get(field))
         if values:
             pkg_dict[f"vocab_{field}"] = values
     if pkg_dict.get("id"):

@@ -149,6 +149,21 @@ def test_sync_creates_one_source_per_portal_and_is_idempotent(sysadmin):
     assert second["skipped"] == first["skipped"]
 
 
+def test_sync_after_a_harvest_job_finished_changes_nothing(sysadmin):
+    """A finished job reindexes its source, and the indexed copy that
+    harvest_source_show serves from the cache has no type, frequency or config:
+    sync must compare with the stored source, or it rewrites every source."""
+    first = call_action("plusresilient_portals_sync", context=as_user(sysadmin),
+                        country="SI", harvester_override=STOCK_CKAN)
+    source = call_action("harvest_source_show", id="portal-si-opsi")
+    call_action("harvest_source_reindex", context=as_user(sysadmin), id=source["id"])
+
+    again = call_action("plusresilient_portals_sync", context=as_user(sysadmin),
+                        country="SI", harvester_override=STOCK_CKAN)
+
+    assert again["updated"] == [] and again["unchanged"] == first["created"]
+
+
 def test_sync_updates_a_source_that_drifted(sysadmin):
     context = as_user(sysadmin)
     call_action("plusresilient_portals_sync", context=context, country="ES",

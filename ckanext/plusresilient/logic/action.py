@@ -9,10 +9,10 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from ckanext.plusresilient import jobs
+from ckanext.plusresilient import helpers, jobs
 from ckanext.plusresilient import portals as directory
 from ckanext.plusresilient import vocabularies
-from ckanext.plusresilient.logic import feedback, quality
+from ckanext.plusresilient.logic import feedback, quality, quality_stats
 
 __all__ = [
     "plusresilient_portal_list",
@@ -20,6 +20,8 @@ __all__ = [
     "plusresilient_quality_show",
     "plusresilient_quality_refresh",
     "plusresilient_quality_summary",
+    "plusresilient_quality_trend",
+    "plusresilient_quality_indicators",
     "plusresilient_feedback_create",
     "plusresilient_feedback_list",
     "plusresilient_feedback_show",
@@ -275,8 +277,10 @@ def plusresilient_portals_sync(context: dict[str, Any], data_dict: dict[str, Any
 
         wanted = _wanted_source(portal, source_type)
         try:
+            # not the cached search-index copy: a finished job's reindex leaves
+            # it without type, frequency or config, and every source would differ
             current = tk.get_action("harvest_source_show")(
-                {"user": user}, {"id": wanted["name"]})
+                {"user": user, "use_cache": False}, {"id": wanted["name"]})
         except tk.ObjectNotFound:
             current = None
 
@@ -458,7 +462,7 @@ def plusresilient_quality_summary(context: dict[str, Any], data_dict: dict[str, 
 
 
 # -- community feedback ----------------------------------------------------------------
-# Every item is returned as ``{id, package_id, package_name, resource_id, kind,
+# Every item is returned as ``{id, package_id, package_name, package_title, resource_id, kind,
 # rating, category, text, author_name, created, updated, status, moderation,
 # flags, replies: [{id, author_name, text, created}], may_moderate, may_delete}``:
 # ``author_name`` is a display name (None for an anonymous author), times are
@@ -680,3 +684,101 @@ def plusresilient_feedback_mine(context: dict[str, Any], data_dict: dict[str, An
     tk.check_access("plusresilient_feedback_mine", context, data_dict)
     who = feedback.caller_of(context)
     return feedback.as_dicts(feedback.items_of_author(who, data_dict), who)
+
+
+# -- catalog quality: trend and failing indicators --------------------------------------
+# Figures over the whole catalog, computed in PostgreSQL (logic/quality_stats.py)
+# on the datasets the caller could find by searching, private ones included.
+
+#: Indicators plusresilient_quality_indicators returns by default, and at most.
+INDICATORS_DEFAULT_LIMIT = 10
+INDICATORS_MAX_LIMIT = 50
+
+
+def _at_most(maximum: int) -> Any:
+    def validator(value: Any) -> Any:
+        # navl runs every validator even after one failed: skip what is not a number
+        if isinstance(value, int) and value > maximum:
+            raise tk.Invalid(tk._("Must be at most {maximum}").format(maximum=maximum))
+        return value
+    return validator
+
+
+def _stats_filters(data_dict: dict[str, Any]) -> quality_stats.Filters:
+    """``organization`` (id or name) and ``country`` (as in portal_list)."""
+    organization_id = None
+    wanted = data_dict.get("organization")
+    if wanted not in (None, ""):
+        organization = model.Group.get(wanted) if isinstance(wanted, str) else None
+        if organization is None or not organization.is_organization or organization.state != "active":
+            raise tk.ValidationError({"organization": [tk._("Organization not found")]})
+        organization_id = organization.id
+    return quality_stats.Filters(organization_id=organization_id,
+                                 countries=tuple(_country_codes(data_dict.get("country"))))
+
+
+@tk.side_effect_free
+def plusresilient_quality_trend(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The catalog's quality over time, from every dataset's scoring history.
+
+    Public, and counted only on the datasets the caller could find with
+    ``package_search(include_private=True)``. Per period, each dataset counts
+    with its latest scoring at or before the period's end (a dataset scored in
+    January still counts in March). One period per day when the history spans
+    at most 62 days, per ISO week up to two years, per month beyond; at most
+    60 periods, the latest.
+
+    :param organization: only this organization's datasets (id or name; optional)
+    :type organization: string
+    :param country: only these countries' datasets: a code, a comma-separated
+        list or a repeated parameter (optional)
+    :type country: string or list of strings
+
+    :returns: ``{"granularity": "day" | "week" | "month" | null, "periods":
+        [{"period", "start", "end", "datasets", "average", "bands":
+        {"excellent", "good", "sufficient", "bad"}}]}``, oldest first;
+        ``period`` is ISO 8601 (``2026-11-26``, ``2026-W48``, ``2026-11``),
+        ``start`` and ``end`` its first and last day (UTC), ``average`` the
+        mean overall score (null when nothing was scored by then); no
+        granularity and no periods when nothing was ever scored
+    :rtype: dictionary
+    """
+    tk.check_access("plusresilient_quality_trend", context, data_dict)
+    filters = _stats_filters(data_dict)
+    return quality_stats.trend(quality_stats.visibility_of(context), filters)
+
+
+@tk.side_effect_free
+def plusresilient_quality_indicators(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The MQA indicators failed by the largest share of the catalog.
+
+    Public, and counted only on the datasets the caller could find with
+    ``package_search(include_private=True)``, from their current reports.
+
+    :param limit: how many indicators (default 10, at most 50)
+    :type limit: int
+    :param organization: only this organization's datasets (id or name; optional)
+    :type organization: string
+    :param country: only these countries' datasets (optional, as for the trend)
+    :type country: string or list of strings
+
+    :returns: ``{"scored": n, "indicators": [{"key", "dimension", "label",
+        "failed", "share", "points_lost"}]}``: ``scored`` datasets have a
+        report, ``failed`` of them fail the indicator (``share`` = failed /
+        scored), losing ``points_lost`` MQA points in all; by share, then
+        points lost; ``label`` in the request's language; indicators nobody
+        fails are left out
+    :rtype: dictionary
+    """
+    tk.check_access("plusresilient_quality_indicators", context, data_dict)
+    schema = {"limit": [tk.get_validator("default")(INDICATORS_DEFAULT_LIMIT),
+                        tk.get_validator("is_positive_integer"), _at_most(INDICATORS_MAX_LIMIT)]}
+    validated, errors = tk.navl_validate({"limit": data_dict.get("limit")}, schema, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    filters = _stats_filters(data_dict)
+    result = quality_stats.failing_indicators(
+        quality_stats.visibility_of(context), validated["limit"], filters)
+    for indicator in result["indicators"]:
+        indicator["label"] = helpers.plusresilient_quality_indicator_label(indicator)
+    return result

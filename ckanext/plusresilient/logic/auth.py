@@ -16,6 +16,8 @@ __all__ = [
     "plusresilient_quality_show",
     "plusresilient_quality_refresh",
     "plusresilient_quality_summary",
+    "plusresilient_quality_trend",
+    "plusresilient_quality_indicators",
     "plusresilient_feedback_create",
     "plusresilient_feedback_list",
     "plusresilient_feedback_show",
@@ -187,4 +189,20 @@ def plusresilient_feedback_queue(context: dict[str, Any], data_dict: dict[str, A
 
 def plusresilient_feedback_mine(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """Any logged-in user (CKAN refuses anonymous callers before this)."""
+    return {"success": True}
+
+
+# -- catalog quality: trend and failing indicators ---------------------------------------------
+
+@tk.auth_allow_anonymous_access
+def plusresilient_quality_trend(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Public, like the summary: the action counts only the datasets the
+    caller could find by searching."""
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def plusresilient_quality_indicators(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Public, like the summary: the action counts only the datasets the
+    caller could find by searching."""
     return {"success": True}

@@ -675,6 +675,7 @@ def as_dicts(items: list[Feedback], who: Caller) -> list[dict[str, Any]]:
             "id": item.id,
             "package_id": item.package_id,
             "package_name": package.name,
+            "package_title": package.title,
             "resource_id": item.resource_id,
             "kind": item.kind,
             "rating": item.rating,
