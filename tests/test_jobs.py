@@ -156,7 +156,17 @@ def test_harvest_sources_are_not_scored(scoring_queue, sysadmin_context):
     assert scoring_queue.job_ids == []
 
 
-def test_use_cases_are_scored_too(scoring_queue):
+def test_only_datasets_are_scored_by_default(scoring_queue):
+    """MQA judges distributions: training material and use cases have none."""
+    from tests.factories import Training, UseCase
+
+    UseCase()
+    Training()
+    assert scoring_queue.job_ids == []
+
+
+@pytest.mark.ckan_config("ckanext.plusresilient.quality.types", "dataset use-case")
+def test_the_scored_types_are_configurable(scoring_queue):
     from tests.factories import UseCase
 
     use_case = UseCase()

@@ -36,8 +36,10 @@ def test_training_page_introduces_itself_and_offers_its_facets(app):
     assert titles(body) == ["Open data basics for social enterprises", "Reading a quality report"]
     for facet in ("Format", "Skills addressed", "Level", "Language"):
         assert f">{facet}<" in body or f"{facet}</h2>" in body or facet in body
-    # a training item has no macro-scenario: its page does not offer that facet
+    # a training item has no macro-scenario, and is not scored: no such facets
     assert "SVRC macro-scenario" not in body
+    assert "There are no Quality" not in body
+    assert "2 training items found" in body
 
 
 @pytest.mark.usefixtures("training")
@@ -78,6 +80,7 @@ def test_use_case_results_link_the_datasets_they_used_but_not_private_ones(app):
 
     body = app.get("/use-case/").body
     assert "Open data in social innovation" in body
+    assert "2 use cases found" in body
     assert titles(body) == ["A map of care gaps", "Training social entrepreneurs in Andalucia"]
     assert f'href="/dataset/{used["name"]}"' in body
     assert "Care services in Veneto" in body

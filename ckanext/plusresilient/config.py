@@ -29,6 +29,11 @@ def quality_auto() -> bool:
     return tk.asbool(tk.config.get("ckanext.plusresilient.quality.auto"))
 
 
+def quality_types() -> tuple[str, ...]:
+    """The dataset types that get a quality score."""
+    return tuple(tk.aslist(tk.config.get("ckanext.plusresilient.quality.types")))
+
+
 def quality_queue() -> str:
     return tk.config.get("ckanext.plusresilient.quality.queue") or "default"
 

@@ -71,9 +71,8 @@ def facet_titles(package_type: str | None) -> dict[str, str]:
             "vocab_training_level": tk._("Level"),
             "vocab_language": tk._("Language"),
             "vocab_audience": tk._("Audience"),
-            QUALITY_BAND_FACET: tk._("Quality"),
         }
-        return titles
+        return _with_quality(titles, package_type)
     titles = {
         "vocab_svrc_scenario": tk._("SVRC macro-scenario"),
         "vocab_si_area": tk._("Social-innovation area"),
@@ -88,8 +87,15 @@ def facet_titles(package_type: str | None) -> dict[str, str]:
         titles["vocab_training_level"] = tk._("Level")
     titles["vocab_country"] = tk._("Country")
     titles["vocab_region"] = tk._("Region (NUTS 2)")
-    titles[QUALITY_BAND_FACET] = tk._("Quality")
+    titles = _with_quality(titles, package_type)
     titles["dataset_type"] = tk._("Type")
+    return titles
+
+
+def _with_quality(titles: dict[str, str], package_type: str | None) -> dict[str, str]:
+    """The quality band facet, on the pages of the types that are scored."""
+    if package_type is None or package_type in quality.scored_types():
+        titles[QUALITY_BAND_FACET] = tk._("Quality")
     return titles
 
 

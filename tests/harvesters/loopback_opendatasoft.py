@@ -30,12 +30,11 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote
 
+from ckanext.plusresilient.demo.apis import ods_query, ods_select
 from tests.harvesters.loopback import LoopbackPortal
 
 API = "/api/explore/v2.1"
 
-_MODIFIED_SINCE = re.compile(r"metas\.default\.modified\s*>=\s*date'([^']+)'")
-_AFTER_ID = re.compile(r'dataset_id\s*>\s*"((?:[^"\\]|\\.)*)"')
 
 
 def json_response(payload: Any, status: int = 200):
@@ -44,25 +43,6 @@ def json_response(payload: Any, status: int = 200):
 
 def _error(status: int, message: str, code: str):
     return json_response({"message": message, "error_code": code}, status)
-
-
-def _project(dataset: dict[str, Any], select: str) -> dict[str, Any]:
-    items = [item.strip() for item in select.split(",") if item.strip()]
-    excluded = [m.group(1) for m in (re.fullmatch(r"exclude\((\w+)\)", i) for i in items) if m]
-    fields = [i for i in items if not i.startswith("exclude(") and i != "*"]
-    if not fields:
-        return {k: v for k, v in dataset.items() if k not in excluded}
-    out: dict[str, Any] = {}
-    for path in fields:
-        keys = path.split(".")
-        value: Any = dataset
-        for key in keys:
-            value = value.get(key) if isinstance(value, dict) else None
-        target = out
-        for key in keys[:-1]:
-            target = target.setdefault(key, {})
-        target[keys[-1]] = value
-    return out
 
 
 class ODSPortal(LoopbackPortal):
@@ -150,29 +130,13 @@ class ODSPortal(LoopbackPortal):
         if offset + limit > self.offset_window:
             return _error(400, f"Invalid value for offset API parameter: offset + limit must be "
                           f"lower or equal to {self.offset_window}.", "InvalidRESTParameterError")
-        datasets = list(self.datasets.values())
-        where = first("where", "")
-        if where:
-            rest = where
-            since = _MODIFIED_SINCE.search(where)
-            if since:
-                datasets = [d for d in datasets if (d["metas"]["default"]["modified"] or "") >= since.group(1)]
-                rest = rest.replace(since.group(0), "")
-            after = _AFTER_ID.search(where)
-            if after:
-                bound = re.sub(r"\\(.)", r"\1", after.group(1))
-                datasets = [d for d in datasets if d["dataset_id"] > bound]
-                rest = rest.replace(after.group(0), "")
-            if re.sub(r"\(|\)|\band\b|\s", "", rest):
-                return _error(400, f"ODSQL query is malformed: {where}", "ODSQLError")
-        order_by = first("order_by")
-        if order_by:
-            if order_by.strip() not in ("dataset_id", "dataset_id asc"):
-                return _error(400, f"ODSQL query is malformed: order_by={order_by}", "ODSQLError")
-            datasets.sort(key=lambda d: d["dataset_id"])
+        try:
+            datasets = ods_query(list(self.datasets.values()), first("where", ""), first("order_by"))
+        except ValueError as error:
+            return _error(400, str(error), "ODSQLError")
         page = datasets[offset:offset + limit] if limit >= 0 else datasets[offset:]
         select = first("select")
-        results = [_project(d, select) if select else copy.deepcopy(d) for d in page]
+        results = [ods_select(d, select) if select else copy.deepcopy(d) for d in page]
         return json_response({"total_count": len(datasets), "results": results})
 
     def _show(self, dataset_id: str, query: dict[str, list[str]]):
@@ -180,4 +144,4 @@ class ODSPortal(LoopbackPortal):
         if dataset is None:
             return _error(404, f"Unknown dataset: {dataset_id}", "NotFoundResource")
         select = (query.get("select") or [None])[0]
-        return json_response(_project(dataset, select) if select else dataset)
+        return json_response(ods_select(dataset, select) if select else dataset)

@@ -26,6 +26,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
+from ckanext.plusresilient.demo.apis import apply_mask, parse_mask
 from tests.harvesters.loopback import LoopbackPortal, json_response
 
 DATASET_PATH = re.compile(r"^/api/1/datasets/([^/]+)/$")
@@ -45,50 +46,6 @@ class _Routes(dict):
         if match:
             return lambda query: self.portal._show(match.group(1))
         return default
-
-
-def parse_mask(mask: str) -> dict[str, Any]:
-    """flask-restx mask syntax: ``a,b{c,d{e}},*`` -> {"a": True, "b": {...}, "*": True}."""
-    fields: dict[str, Any] = {}
-    stack = [fields]
-    name = ""
-    mask = mask.strip()
-    if mask.startswith("{") and mask.endswith("}"):
-        mask = mask[1:-1]
-    for char in mask:
-        if char == "{":
-            nested: dict[str, Any] = {}
-            stack[-1][name.strip()] = nested
-            stack.append(nested)
-            name = ""
-        elif char in ",}":
-            if name.strip():
-                stack[-1][name.strip()] = True
-            name = ""
-            if char == "}":
-                stack.pop()
-        elif not char.isspace():
-            name += char
-    if name.strip():
-        stack[-1][name.strip()] = True
-    return fields
-
-
-def apply_mask(value: Any, mask: dict[str, Any]) -> Any:
-    if isinstance(value, list):
-        return [apply_mask(item, mask) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if "*" in mask:
-        out = {key: item for key, item in value.items() if key not in mask}
-    else:
-        out = {}
-    for key, sub in mask.items():
-        if key == "*":
-            continue
-        item = value.get(key)  # flask-restx answers null for a masked field the object lacks
-        out[key] = apply_mask(item, sub) if isinstance(sub, dict) and item is not None else item
-    return out
 
 
 def _object_id() -> str:

@@ -336,7 +336,7 @@ def test_items_carry_their_replies(discussed):
 
     assert [(reply["author_name"], reply["text"]) for reply in item["replies"]] == [
         (users["admin"]["display_name"], "We are on it")]
-    assert set(item) == {"id", "package_id", "package_name", "resource_id", "kind", "rating",
+    assert set(item) == {"id", "package_id", "package_name", "package_title", "resource_id", "kind", "rating",
                          "category", "text", "author_name", "created", "updated", "status",
                          "moderation", "flags", "replies", "may_moderate", "may_delete"}
 

@@ -198,7 +198,8 @@ def catalog(cluster):
         if score is not None:
             QualityRow(package_id=dataset["id"], overall_score=score)
             quality._reindex(dataset["id"], defer_commit=False)
-    UseCase(owner_org=andalucia["id"], country="ES")  # a scored type too, never scored
+    SVRCDataset(owner_org=andalucia["id"], country="ES")  # no region, never scored
+    UseCase(owner_org=andalucia["id"], country="ES")  # not a scored type: never counted
     return organization, andalucia, users
 
 

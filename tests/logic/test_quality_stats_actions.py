@@ -165,6 +165,7 @@ def test_deleted_datasets_and_harvest_sources_are_left_out(sysadmin_context):
     assert [(p["datasets"], p["bands"]) for p in periods] == [(1, bands(good=1))]
 
 
+@pytest.mark.ckan_config("ckanext.plusresilient.quality.types", "dataset training")
 def test_every_scored_type_counts():
     training = Training()
     scored(training["id"], day(6, 1), 90.0)
@@ -172,6 +173,13 @@ def test_every_scored_type_counts():
     periods = call_action("plusresilient_quality_trend", context=anonymous())["periods"]
 
     assert periods[0]["bands"] == bands(excellent=1)
+
+
+def test_types_not_scored_are_left_out():
+    """Training material is not scored by default: an old score is not counted."""
+    scored(Training()["id"], day(6, 1), 90.0)
+
+    assert call_action("plusresilient_quality_trend", context=anonymous())["periods"] == []
 
 
 # -- privacy ----------------------------------------------------------------------------

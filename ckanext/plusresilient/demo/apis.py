@@ -340,7 +340,7 @@ class ODSPortal:
             return _ods_error(404, f"Unknown attachment: {item}", "NotFoundResource")
         dataset = self.datasets[dataset_id]
         select = request.arg("select")
-        return Answer.json(_project(dataset, select) if select else dataset, content_type=JSON_UTF8)
+        return Answer.json(ods_select(dataset, select) if select else dataset, content_type=JSON_UTF8)
 
     def _search(self, request: Request) -> Answer:
         limit, offset = _int_arg(request, "limit", 10), _int_arg(request, "offset", 0)
@@ -352,29 +352,14 @@ class ODSPortal:
         if offset + limit > OFFSET_WINDOW:
             return _ods_error(400, "Invalid value for offset API parameter: offset + limit must be "
                                    f"lower or equal to {OFFSET_WINDOW}.", "InvalidRESTParameterError")
-        datasets = list(self.datasets.values())
-        where = request.arg("where") or ""
-        if where:
-            rest = where
-            since = _MODIFIED_SINCE.search(where)
-            if since:
-                datasets = [d for d in datasets if (d["metas"]["default"]["modified"] or "") >= since.group(1)]
-                rest = rest.replace(since.group(0), "")
-            after = _AFTER_ID.search(where)
-            if after:
-                bound = re.sub(r"\\(.)", r"\1", after.group(1))
-                datasets = [d for d in datasets if d["dataset_id"] > bound]
-                rest = rest.replace(after.group(0), "")
-            if re.sub(r"\(|\)|\band\b|\s", "", rest):
-                return _ods_error(400, f"ODSQL query is malformed: {where}", "ODSQLError")
-        order_by = request.arg("order_by")
-        if order_by:
-            if order_by.strip() not in ("dataset_id", "dataset_id asc"):
-                return _ods_error(400, f"ODSQL query is malformed: order_by={order_by}", "ODSQLError")
-            datasets.sort(key=lambda d: d["dataset_id"])
+        try:
+            datasets = ods_query(list(self.datasets.values()), request.arg("where") or "",
+                                 request.arg("order_by"))
+        except ValueError as error:
+            return _ods_error(400, str(error), "ODSQLError")
         page = datasets[offset:offset + limit] if limit >= 0 else datasets[offset:]
         select = request.arg("select")
-        results = [_project(d, select) if select else copy.deepcopy(d) for d in page]
+        results = [ods_select(d, select) if select else copy.deepcopy(d) for d in page]
         return Answer.json({"total_count": len(datasets), "results": results}, content_type=JSON_UTF8)
 
     def _export(self, dataset_id: str, export: str) -> Answer:
@@ -395,7 +380,31 @@ def _ods_error(status: int, message: str, code: str) -> Answer:
     return Answer.json({"message": message, "error_code": code}, status, JSON_UTF8)
 
 
-def _project(dataset: dict[str, Any], select: str) -> dict[str, Any]:
+def ods_query(datasets: list[dict[str, Any]], where: str, order_by: str | None) -> list[dict[str, Any]]:
+    """The part of ODSQL our harvester sends: ``metas.default.modified >=
+    date'…'``, ``dataset_id > "…"`` joined by ``and``, and ordering by id.
+    Anything else is refused as the real API does (ValueError: its message)."""
+    if where:
+        rest = where
+        since = _MODIFIED_SINCE.search(where)
+        if since:
+            datasets = [d for d in datasets if (d["metas"]["default"]["modified"] or "") >= since.group(1)]
+            rest = rest.replace(since.group(0), "")
+        after = _AFTER_ID.search(where)
+        if after:
+            bound = re.sub(r"\\(.)", r"\1", after.group(1))
+            datasets = [d for d in datasets if d["dataset_id"] > bound]
+            rest = rest.replace(after.group(0), "")
+        if re.sub(r"\(|\)|\band\b|\s", "", rest):
+            raise ValueError(f"ODSQL query is malformed: {where}")
+    if order_by:
+        if order_by.strip() not in ("dataset_id", "dataset_id asc"):
+            raise ValueError(f"ODSQL query is malformed: order_by={order_by}")
+        datasets = sorted(datasets, key=lambda d: d["dataset_id"])
+    return datasets
+
+
+def ods_select(dataset: dict[str, Any], select: str) -> dict[str, Any]:
     """``select`` of the Explore API: field paths come back nested as named;
     ``exclude(field)`` drops a top-level field."""
     items = [item.strip() for item in select.split(",") if item.strip()]

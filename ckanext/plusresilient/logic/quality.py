@@ -85,11 +85,9 @@ MIN_CHECK_SECONDS = 1.0
 
 
 def scored_types() -> tuple[str, ...]:
-    """The dataset types that get a quality score: our scheming types."""
-    from ckanext.scheming.helpers import scheming_dataset_schemas
-
-    schemas = scheming_dataset_schemas() or {"dataset": None}
-    return tuple(name for name in schemas if name != HARVEST_SOURCE_TYPE)
+    """The dataset types that get a quality score (``quality.types``; never
+    harvest sources, whatever the setting says)."""
+    return tuple(name for name in config.quality_types() if name != HARVEST_SOURCE_TYPE)
 
 
 def scored_dataset_ids() -> list[str]:
