@@ -5,6 +5,8 @@ CKAN, PostgreSQL, Redis or Solr is mocked.
 """
 from __future__ import annotations
 
+from typing import Iterator
+
 import pytest
 
 MIGRATED_PLUGINS = ("activity", "harvest", "plusresilient")
@@ -29,3 +31,23 @@ def sysadmin_context():
 
     user = factories.Sysadmin()
     return {"user": user["name"], "ignore_auth": False}
+
+
+@pytest.fixture
+def clean_rate_limits() -> Iterator[None]:
+    """Feedback is rate-limited per user in Redis, and factory user names
+    repeat from one run to the next: start each test at zero."""
+    from ckan.lib.redis import connect_to_redis
+
+    from ckanext.plusresilient.logic.feedback import rate_limit_key
+
+    redis = connect_to_redis()
+    pattern = rate_limit_key("*")
+
+    def clean() -> None:
+        for key in redis.scan_iter(match=pattern):
+            redis.delete(key)
+
+    clean()
+    yield
+    clean()

@@ -20,25 +20,6 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 @pytest.fixture
-def clean_rate_limits():
-    """The feedback rate limit counts in Redis per site: start each test at zero."""
-    from ckan.lib.redis import connect_to_redis
-
-    from ckanext.plusresilient.logic.feedback import rate_limit_key
-
-    redis = connect_to_redis()
-    pattern = rate_limit_key("*")
-
-    def clean() -> None:
-        for key in redis.scan_iter(match=pattern):
-            redis.delete(key)
-
-    clean()
-    yield
-    clean()
-
-
-@pytest.fixture
 def people():
     """An SVRC cluster with an admin, an editor and a member, another
     cluster's admin, a user of neither and a sysadmin."""

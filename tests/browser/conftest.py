@@ -74,26 +74,6 @@ def live_server() -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def clean_rate_limits() -> Iterator[None]:
-    """Feedback is rate-limited per user in Redis, and factory user names
-    repeat from one run to the next: start each test at zero."""
-    from ckan.lib.redis import connect_to_redis
-
-    from ckanext.plusresilient.logic.feedback import rate_limit_key
-
-    redis = connect_to_redis()
-    pattern = rate_limit_key("*")
-
-    def clean() -> None:
-        for key in redis.scan_iter(match=pattern):
-            redis.delete(key)
-
-    clean()
-    yield
-    clean()
-
-
-@pytest.fixture
 def portal(live_server: LiveServer, ckan_config: dict[str, Any], with_plugins: None,
            clean_db: None, clean_index: None, clean_rate_limits: None) -> Iterator[str]:
     """The test's CKAN, on a clean database and index, at ``live_server.url``.
