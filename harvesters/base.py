@@ -38,6 +38,7 @@ from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
 from ckanext.plusresilient import config
+from ckanext.plusresilient.harvesters import source_config as source_settings
 from ckanext.plusresilient.harvesters.mapping import RemoteDataset, to_package
 from ckanext.plusresilient.model import HarvestRecord
 from ckanext.plusresilient.safe_http import FetchError, SafeSession
@@ -47,8 +48,6 @@ log = logging.getLogger(__name__)
 #: The content of an object whose dataset the source no longer has (the
 #: objects carry everything in their content: no extras to load per stage).
 DELETE = json.dumps({"delete": True})
-
-SOURCE_CONFIG_KEYS = ("portal", "country", "region", "language", "default_scenario", "page_size")
 
 
 @dataclass
@@ -71,6 +70,9 @@ class SVRCHarvester(HarvesterBase):
     description = ""
     #: set by the CLI runner to watch gather page by page: (stage, pages, datasets listed)
     progress: Callable[[str, int, int], None] | None = None
+    #: the largest ``page_size`` a source may ask of the platform's API;
+    #: None where the platform decides its pages (the key is then refused)
+    page_size_max: int | None = 1000
 
     # -- what a platform module provides -------------------------------------------------
     def list_datasets(self, url: str, source_config: dict[str, Any], http: SafeSession,
@@ -89,31 +91,25 @@ class SVRCHarvester(HarvesterBase):
         return {"name": self.name, "title": self.title, "description": self.description}
 
     def validate_config(self, source_config: str | None) -> str:
-        if not source_config:
-            return source_config or ""
-        try:
-            values = json.loads(source_config)
-        except ValueError as error:
-            raise ValueError(f"Configuration is not valid JSON: {error}")
-        if not isinstance(values, dict):
-            raise ValueError("Configuration must be a JSON object")
-        unknown = sorted(set(values) - set(SOURCE_CONFIG_KEYS))
-        if unknown:
-            raise ValueError(f"Unknown configuration keys: {', '.join(unknown)}; "
-                             f"known: {', '.join(SOURCE_CONFIG_KEYS)}")
-        from ckanext.plusresilient import vocabularies
+        """The source's configuration checked against the shared schema
+        (``source_config.py``) when the source is saved; kept as written, so
+        that saving the same text again (the portal directory's sync) is no
+        change. ckanext-harvest turns the ValueError into a 409."""
+        self.settings(source_config)
+        return source_config or ""
 
-        country = values.get("country")
-        if country and country not in vocabularies.get("countries").codes():
-            raise ValueError(f"Unknown country {country!r}")
-        region = values.get("region")
-        if region and region not in {t.code for t in vocabularies.regions_of(country or "")}:
-            raise ValueError(f"Region {region!r} is not in {country!r}")
-        return source_config
+    def settings(self, source_config: str | None) -> dict[str, Any]:
+        """The configuration's values, normalised; ConfigError if it breaks the schema."""
+        return source_settings.parse(source_config, self.page_size_max)
 
     def gather_stage(self, harvest_job: HarvestJob) -> list[str]:
         source = harvest_job.source
-        source_config = _source_config(source)
+        try:
+            # a source saved before the configuration was checked
+            source_config = self.settings(source.config)
+        except source_settings.ConfigError as error:
+            self._save_gather_error(_invalid_config(error), harvest_job)
+            return []
         since = _last_complete_gather(harvest_job)
         http = SafeSession(config.http_policy())
         object_ids: list[str] = []
@@ -201,7 +197,7 @@ class SVRCHarvester(HarvesterBase):
             if content.get("delete") or content.get("dataset"):
                 return True
             listed = Listed(**content["listed"])
-            source_config = _source_config(harvest_object.source)
+            source_config = self.settings(harvest_object.source.config)
             http = SafeSession(config.http_policy())
             try:
                 dataset = self.fetch_dataset(harvest_object.source.url, listed, source_config, http)
@@ -209,6 +205,9 @@ class SVRCHarvester(HarvesterBase):
                 http.close()
         except FetchError as error:
             self._save_object_error(str(error), harvest_object, "Fetch")
+            return False
+        except source_settings.ConfigError as error:  # changed since gather
+            self._save_object_error(_invalid_config(error), harvest_object, "Fetch")
             return False
         except Exception as error:  # noqa: BLE001 - recorded on the object, the consumer goes on
             log.exception("fetch of %s failed", harvest_object.guid)
@@ -228,7 +227,10 @@ class SVRCHarvester(HarvesterBase):
             content = json.loads(harvest_object.content)
             if not content.get("delete"):
                 remote = RemoteDataset.from_dict(content["dataset"])
-                package = to_package(remote, _source_config(harvest_object.source))
+                package = to_package(remote, self.settings(harvest_object.source.config))
+        except source_settings.ConfigError as error:  # changed since gather
+            self._save_object_error(_invalid_config(error), harvest_object, "Import")
+            return False
         except Exception as error:  # noqa: BLE001 - recorded on the object, the consumer goes on
             self._save_object_error(f"Malformed dataset {harvest_object.guid}: {error!r}",
                                     harvest_object, "Import")
@@ -326,12 +328,10 @@ class SVRCHarvester(HarvesterBase):
         return True
 
 
-def _source_config(source: Any) -> dict[str, Any]:
-    try:
-        values = json.loads(source.config or "{}")
-    except ValueError:
-        values = {}
-    return values if isinstance(values, dict) else {}
+def _invalid_config(error: Exception) -> str:
+    """An error that sends the admin to the source's configuration, not the portal."""
+    return tk._("Invalid source configuration: {error}. Fix the harvest source's configuration "
+                "and run it again.").format(error=error)
 
 
 def _make_current(harvest_object: HarvestObject, package_id: str, new: bool = False) -> None:

@@ -45,7 +45,7 @@ class CKANHarvester(SVRCHarvester):
     def list_datasets(self, url: str, source_config: dict[str, Any], http: SafeSession,
                       since: datetime.datetime | None) -> Iterator[list[Listed]]:
         base = api_base(url)
-        page_size = int(source_config.get("page_size") or PAGE_SIZE)
+        page_size = source_config.get("page_size") or PAGE_SIZE
         listing = self._ckan_pages(http, base, url, page_size, since)
         try:
             first = next(listing, None)

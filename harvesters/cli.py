@@ -1,4 +1,5 @@
-"""``ckan plusresilient harvest ...``: watch a source being harvested."""
+"""``ckan plusresilient harvest ...``: watch a source being harvested, and
+run the harvest queue consumers."""
 from __future__ import annotations
 
 import click
@@ -47,3 +48,37 @@ def run(source: str) -> None:
         click.secho(f"dataset error: {message}", fg="red", err=True)
     if summary.gather_errors or summary.errors:
         raise SystemExit(1)
+
+
+_HEARTBEAT = click.option(
+    "--heartbeat", type=click.IntRange(min=1), default=5, show_default=True, metavar="SECONDS",
+    help="How often the consumer reports itself alive in Redis; "
+         "after three missed beats doctor and `bin/stack status` call it stale.")
+
+
+def _consumer_command(kind: str, what: str) -> None:
+    @harvest.command(f"{kind}-consumer", help=(
+        f"Consume the harvest {kind} queue until SIGTERM (then finish the {what} in hand "
+        f"and exit 0). Unlike `ckan harvester {kind}-consumer`, it survives an idle queue "
+        "and Redis restarts."))
+    @_HEARTBEAT
+    def command(heartbeat: int) -> None:
+        from ckanext.plusresilient.harvesters import consumers
+
+        consumers.run(kind, heartbeat)
+
+
+_consumer_command("gather", "job")
+_consumer_command("fetch", "object")
+
+
+@harvest.command("scheduler")
+@click.option("--every", type=click.IntRange(min=1), default=60, show_default=True,
+              metavar="SECONDS", help="Seconds between two rounds.")
+def scheduler(every: int) -> None:
+    """Do what `ckan harvester run` from cron does, every SECONDS, until
+    SIGTERM: start the jobs the sources' frequencies make due, mark finished
+    jobs Finished, resubmit what a killed consumer left."""
+    from ckanext.plusresilient.harvesters import scheduler as harvest_scheduler
+
+    harvest_scheduler.run(every)

@@ -81,6 +81,7 @@ class DCATHarvester(SVRCHarvester):
     description = ("A DCAT-AP catalogue in RDF (Turtle, RDF/XML or JSON-LD, hydra paging), "
                    "mapped onto the SVRC schema; unchanged datasets are not imported again, "
                    "and deletions are carried over.")
+    page_size_max = None  # the catalogue decides its pages
 
     def list_datasets(self, url: str, source_config: dict[str, Any], http: SafeSession,
                       since: datetime.datetime | None) -> Iterator[list[Listed]]:

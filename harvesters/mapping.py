@@ -3,12 +3,19 @@
 Each harvester turns its platform's payload into a :class:`RemoteDataset`
 (neutral, JSON-serialisable: it is what a harvest object stores); the
 mapping here is shared by all of them, so a dataset classified the same way
-whichever portal it came from. Pure Python apart from the vocabularies.
+whichever portal it came from. Pure Python apart from the vocabularies and
+the URL rules of the schema's validators.
+
+Every URL a portal sends ends up as a link on our pages: one whose scheme is
+not http(s) (ftp too for a resource) is dropped with a log line, never
+failing the whole record — a portal's ``javascript:`` page link must neither
+reach our pages nor cost us the dataset.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -18,6 +25,9 @@ from typing import Any, Iterable
 import yaml
 
 from ckanext.plusresilient import vocabularies
+from ckanext.plusresilient.logic.validators import RESOURCE_SCHEMES, http_url
+
+log = logging.getLogger(__name__)
 
 MAPPING_FILE = Path(__file__).with_name("mapping.yaml")
 
@@ -154,6 +164,8 @@ def to_package(remote: RemoteDataset, source: dict[str, Any]) -> dict[str, Any]:
     if region and country and region not in {t.code for t in vocabularies.regions_of(country)}:
         region = None
     language = _language_codes(remote.language) or ([source["language"]] if source.get("language") else [])
+    page = checked_url(remote.url, "page", remote.identifier)
+    landing_page = checked_url(remote.landing_page, "landing page", remote.identifier)
 
     package: dict[str, Any] = {
         "title": remote.title,
@@ -172,15 +184,29 @@ def to_package(remote: RemoteDataset, source: dict[str, Any]) -> dict[str, Any]:
         "modified": _date(remote.modified),
         "temporal_start": _date(remote.temporal_start),
         "temporal_end": _date(remote.temporal_end),
-        "url": remote.landing_page or remote.url,
+        "url": landing_page or page,
         "source_portal": source.get("portal"),
-        "source_url": remote.url,
+        "source_url": page,
         "source_identifier": remote.identifier,
-        "resources": [_resource(r) for r in remote.resources if r.url],
+        "resources": [_resource(r, url) for r in remote.resources
+                      if (url := checked_url(r.url, "resource link", remote.identifier,
+                                             RESOURCE_SCHEMES))],
     }
     if remote.contact_name or remote.contact_email:
         package["contact"] = [{"name": remote.contact_name or "", "email": remote.contact_email or ""}]
     return {key: value for key, value in package.items() if value not in (None, "", [])}
+
+
+def checked_url(value: str | None, what: str, identifier: str,
+                schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    """``value`` when the schema would take it as a link; else None, with a
+    log line naming the dataset and what was dropped."""
+    if not value:
+        return None
+    url = http_url(value, schemes)
+    if url is None:
+        log.warning("%s: %s %r dropped: not an %s URL", identifier, what, value, "/".join(schemes))
+    return url
 
 
 def _single_code(name: str, value: str | None) -> str | None:
@@ -211,10 +237,10 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
     return cleaned
 
 
-def _resource(resource: RemoteResource) -> dict[str, Any]:
+def _resource(resource: RemoteResource, url: str) -> dict[str, Any]:
     data = {
-        "url": resource.url,
-        "name": resource.name or resource.url.rsplit("/", 1)[-1],
+        "url": url,
+        "name": resource.name or url.rsplit("/", 1)[-1],
         "description": resource.description,
         "format": (resource.format or "").upper() or None,
         "mimetype": resource.mimetype if resource.mimetype and "/" in resource.mimetype else None,

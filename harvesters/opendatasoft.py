@@ -86,11 +86,12 @@ class OpenDataSoftHarvester(SVRCHarvester):
     title = "OpenDataSoft portal (+RESILIENT)"
     description = ("An OpenDataSoft portal's Explore API v2.1, mapped onto the SVRC schema; "
                    "incremental, with deletions carried over.")
+    page_size_max = PAGE_SIZE  # the API's largest limit
 
     def list_datasets(self, url: str, source_config: dict[str, Any], http: SafeSession,
                       since: datetime.datetime | None) -> Iterator[list[Listed]]:
         base = api_base(url)
-        page_size = max(1, min(int(source_config.get("page_size") or PAGE_SIZE), PAGE_SIZE))
+        page_size = source_config.get("page_size") or PAGE_SIZE
         if since is None:
             for results in catalog_pages(http, base, {"select": FULL_SELECT}, page_size):
                 yield [self._listed(dataset, url) for dataset in results]

@@ -24,7 +24,8 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from ckanext.plusresilient.harvesters.base import Listed, SVRCHarvester
-from ckanext.plusresilient.harvesters.mapping import RemoteDataset, RemoteResource, licence_code
+from ckanext.plusresilient.harvesters.mapping import (RemoteDataset, RemoteResource, checked_url,
+                                                      licence_code)
 from ckanext.plusresilient.safe_http import FetchError, SafeSession
 
 PAGE_SIZE = 100          # Discovery API (its default and a cheap page)
@@ -69,7 +70,7 @@ class SocrataHarvester(SVRCHarvester):
     def list_datasets(self, url: str, source_config: dict[str, Any], http: SafeSession,
                       since: datetime.datetime | None) -> Iterator[list[Listed]]:
         root = portal_root(url)
-        page_size = int(source_config.get("page_size") or 0)
+        page_size = source_config.get("page_size") or 0
         seen: set[str] = set()
         pages = _catalog_pages(http, root, page_size or PAGE_SIZE)
         try:
@@ -235,7 +236,9 @@ def to_remote_from_catalog(result: dict[str, Any], root: str) -> RemoteDataset:
         identifier=f"{root}/d/{dataset_id}",
         remote_id=dataset_id,
         title=resource.get("name") or dataset_id,
-        url=result.get("link") or result.get("permalink") or f"{root}/d/{dataset_id}",
+        url=(checked_url(result.get("link"), "page", f"{root}/d/{dataset_id}")
+             or checked_url(result.get("permalink"), "permalink", f"{root}/d/{dataset_id}")
+             or f"{root}/d/{dataset_id}"),
         notes=resource.get("description") or None,
         modified=max(stamps) if stamps else None,
         issued=resource.get("createdAt") or resource.get("publication_date"),

@@ -27,7 +27,7 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from ckanext.plusresilient.harvesters.base import Listed, SVRCHarvester
-from ckanext.plusresilient.harvesters.mapping import RemoteDataset, RemoteResource
+from ckanext.plusresilient.harvesters.mapping import RemoteDataset, RemoteResource, checked_url
 from ckanext.plusresilient.safe_http import FetchError, SafeSession
 
 PAGE_SIZE = 100
@@ -107,7 +107,7 @@ class UdataHarvester(SVRCHarvester):
                       since: datetime.datetime | None) -> Iterator[list[Listed]]:
         host = _host(portal_root(url))
         if since is None:
-            page_size = int(source_config.get("page_size") or PAGE_SIZE)
+            page_size = source_config.get("page_size") or PAGE_SIZE
             for datasets in _pages(http, api_base(url), page_size, None):
                 yield [self._listed(dataset, url) for dataset in datasets]
             return
@@ -233,11 +233,15 @@ def to_remote(dataset: dict[str, Any], portal_url: str) -> RemoteDataset:
     remote_id = _id(dataset)
     tags = [str(tag) for tag in dataset.get("tags") or [] if tag] if isinstance(dataset.get("tags"), list) else []
     title = _text(dataset.get("title")) or _text(dataset.get("acronym")) or _text(dataset.get("slug")) or remote_id
+    identifier = _identifier(dataset, _host(root))
+    # the page udata gives, unless it is no http(s) link (logged): then the
+    # one it serves every dataset at
+    page = checked_url(_text(dataset.get("page")), "page", identifier)
     return RemoteDataset(
-        identifier=_identifier(dataset, _host(root)),
+        identifier=identifier,
         remote_id=remote_id,
         title=title,
-        url=_text(dataset.get("page")) or f"{root}/datasets/{dataset.get('slug') or remote_id}/",
+        url=page or f"{root}/datasets/{dataset.get('slug') or remote_id}/",
         notes=_text(dataset.get("description")) or _text(dataset.get("description_short")),
         modified=dataset.get("last_modified"),
         issued=(_text(harvest.get("created_at")) or _text(extras.get("harvest:created_at"))

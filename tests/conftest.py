@@ -24,6 +24,44 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
         migrate_db_for(plugin)
 
 
+@pytest.fixture(autouse=True)
+def loopback_allowances(request) -> Iterator[None]:
+    """test.ini allows no private address: the imitation servers running now
+    are allowed, each by its own 127.0.0.1:port (tests/loopback_http.py). A
+    test's ckan_config mark on the option wins over them."""
+    from ckanext.plusresilient.safe_http import ALLOWED_NETWORKS_OPTION
+    from tests import loopback_http
+
+    if any(mark.args[:1] == (ALLOWED_NETWORKS_OPTION,)
+           for mark in request.node.iter_markers("ckan_config")):
+        loopback_http._PINNED.set()
+    loopback_http.publish_allowances()
+    yield
+    loopback_http._PINNED.clear()
+    loopback_http.publish_allowances()
+
+
+@pytest.fixture
+def cli(ckan_config, tmp_path):
+    """CKAN's cli fixture: its commands load the configuration from a file
+    again, so they get test.ini plus the allowances of the moment they run."""
+    from ckan.tests.helpers import CKANCliRunner
+
+    from ckanext.plusresilient.safe_http import ALLOWED_NETWORKS_OPTION
+    from tests.workers import ini_with
+
+    class Runner(CKANCliRunner):
+        def invoke(self, *args, **kwargs):
+            value = ckan_config.get(ALLOWED_NETWORKS_OPTION) or ()
+            options = {ALLOWED_NETWORKS_OPTION: value if isinstance(value, str)
+                       else " ".join(value)}
+            ini = ini_with(options, tmp_path / "cli.ini")
+            kwargs["env"] = dict(kwargs.get("env") or {}, CKAN_INI=str(ini))
+            return super().invoke(*args, **kwargs)
+
+    return Runner()
+
+
 @pytest.fixture
 def sysadmin_context():
     """A context for call_action: with activity loaded, actions need a user."""

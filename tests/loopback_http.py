@@ -1,24 +1,73 @@
 """A loopback HTTP server for tests: real sockets on 127.0.0.1, routes as
 plain functions of the request handler, and counters of what was asked and
-sent, so a test can prove a client never connected or stopped reading."""
+sent, so a test can prove a client never connected or stopped reading.
+
+The suite allows no private address by itself (test.ini): each imitation
+server, while it runs, allows exactly its own ``127.0.0.1:<port>``, in the
+policies :func:`policy` makes and in CKAN's configuration, so every other
+service on the machine (PostgreSQL, Redis, Solr, another test's server)
+stays out of reach as it would in production.
+"""
 from __future__ import annotations
 
 import collections
+import contextlib
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
+from urllib.parse import urlsplit
 
 import pytest
 
-from ckanext.plusresilient.safe_http import HttpPolicy
+from ckanext.plusresilient.safe_http import ALLOWED_NETWORKS_OPTION, HttpPolicy
 
-LOOPBACK = ("127.0.0.0/8",)
+#: Ports of the imitation servers running now (a port may serve twice over a run).
+_SERVING: collections.Counter = collections.Counter()
+#: Set while a test pins the option with a ckan_config mark: the mark wins.
+_PINNED = threading.Event()
+
+
+def allowances() -> tuple[str, ...]:
+    """``127.0.0.1:<port>`` of every imitation server running now."""
+    return tuple(f"127.0.0.1:{port}" for port in sorted(_SERVING) if _SERVING[port] > 0)
+
+
+def publish_allowances() -> None:
+    """CKAN's option follows the servers running now (when CKAN is loaded:
+    the pure tests run without it), unless the test pinned it."""
+    config = sys.modules.get("ckan.common")
+    if config is not None and not _PINNED.is_set():
+        config.config[ALLOWED_NETWORKS_OPTION] = list(allowances())
+
+
+def allow_port(port: int) -> None:
+    """Allow ``127.0.0.1:port`` while the server on it runs."""
+    _SERVING[port] += 1
+    publish_allowances()
+
+
+def release_port(port: int) -> None:
+    _SERVING[port] -= 1
+    if _SERVING[port] <= 0:
+        del _SERVING[port]
+    publish_allowances()
+
+
+@contextlib.contextmanager
+def allowing(url: str) -> Iterator[str]:
+    """Allow the port of ``url`` (a server started elsewhere) while the block runs."""
+    port = urlsplit(url).port
+    allow_port(port)
+    try:
+        yield url
+    finally:
+        release_port(port)
 
 
 def policy(**overrides) -> HttpPolicy:
-    """Fast failures, and loopback allowed: the servers below live on 127.0.0.1."""
-    values = dict(timeout=2, retries=0, backoff=0.01, allowed_private_networks=LOOPBACK)
+    """Fast failures, and the imitation servers running now allowed, port by port."""
+    values = dict(timeout=2, retries=0, backoff=0.01, allowed_private_networks=allowances())
     values.update(overrides)
     return HttpPolicy(**values)
 
@@ -31,7 +80,7 @@ class Server:
     client stopped reading.
     """
 
-    def __init__(self):
+    def __init__(self, allow: bool = True):
         self.routes: dict[str, Callable] = {}
         self.hits: collections.Counter = collections.Counter()
         self.sent: collections.Counter = collections.Counter()
@@ -70,6 +119,9 @@ class Server:
 
         self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
+        self.allowed = allow
+        if allow:
+            allow_port(self.port)
         self.thread = threading.Thread(target=self.httpd.serve_forever,
                                        kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
@@ -92,6 +144,22 @@ class Server:
               headers: Sequence[tuple[str, str]] = ()) -> str:
         """Serve a fixed body at ``path``; returns its URL."""
         self.routes[path] = lambda handler: handler.reply(200, body, content_type, headers)
+        return self.url(path)
+
+    def stall(self, path: str, head: bytes = b"id,n", content_type: str = "text/csv") -> str:
+        """Headers promising 1000 bytes, ``head`` of them, then nothing until the
+        server stops (HEAD gets the headers only); returns its URL."""
+        def stall(handler):
+            handler.send_response(200)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", "1000")
+            handler.end_headers()
+            if handler.command == "GET":
+                handler.wfile.write(head)
+                handler.wfile.flush()
+                self.stopping.wait(120)
+
+        self.routes[path] = stall
         return self.url(path)
 
     def stream(self, path: str, chunks: Iterable[bytes], content_type: str = "text/csv",
@@ -126,6 +194,9 @@ class Server:
         self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self.allowed:
+            self.allowed = False
+            release_port(self.port)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -141,6 +212,15 @@ class _QuietServer(ThreadingHTTPServer):
 @pytest.fixture
 def server():
     srv = Server()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def unlisted_server():
+    """A second service on 127.0.0.1 that no allowance names: what a URL
+    pointing inside the network (Solr, Redis, another port) would reach."""
+    srv = Server(allow=False)
     yield srv
     srv.close()
 

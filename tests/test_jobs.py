@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+import ckan.plugins.toolkit as tk
 import pytest
 from ckan import model
 from ckan.lib import jobs as ckan_jobs
@@ -196,3 +197,25 @@ def test_a_job_for_a_dataset_gone_meanwhile_ends_quietly(scoring_queue, sysadmin
     assert Quality.get(dataset["id"]) is None
     failed = ckan_jobs.get_queue(config.quality_queue()).failed_job_registry
     assert jobs.job_id(dataset["id"]) not in failed.get_job_ids()
+
+
+@pytest.mark.ckan_config("ckanext.plusresilient.quality.max_seconds", 60)
+def test_the_job_runners_timeout_fails_the_job_instead_of_blaming_the_resource(
+        server, scoring_queue):
+    """RQ stops a job by raising its timeout inside whatever the job runs. The
+    data check's "never raises" guard once caught it: the resource got an
+    "internal" error it never caused and the job ran on as if it had ended well."""
+    dataset = SVRCDataset(owner_org=Cluster()["id"], resources=[
+        {"url": server.stall("/stalled.csv"), "format": "CSV", "mimetype": "text/csv"}])
+    scoring_queue.empty()
+    job = tk.enqueue_job(jobs.score_dataset_job, [dataset["id"]], queue=config.quality_queue(),
+                         rq_kwargs={"job_id": jobs.job_id(dataset["id"]), "timeout": 2})
+
+    run_worker()
+
+    job.refresh()
+    assert job.get_status(refresh=False) == "failed"
+    assert "JobTimeoutException" in job.latest_result().exc_string
+    row = Quality.get(dataset["id"])
+    assert row.status == "error" and "ran out of time" in row.error
+    assert "internal" not in (row.report or "")

@@ -20,7 +20,7 @@ from ckanext.plusresilient.safe_http import (
     SafeSession,
     check_url,
 )
-from tests.loopback_http import policy, server  # noqa: F401 - fixture
+from tests.loopback_http import policy, server, unlisted_server  # noqa: F401 - fixtures
 
 OPTION = "ckanext.plusresilient.http.allowed_private_networks"
 
@@ -152,6 +152,70 @@ def test_invalid_allowed_network_is_a_config_error():
         HttpPolicy(allowed_private_networks=("not-a-network",))
 
 
+@pytest.mark.parametrize("entry, says", [
+    ("127.0.0.1/32", "names no port"),
+    ("127.0.0.1", "names no port"),
+    ("10.20.0.0/16", "names no port"),
+    ("[::1]", "names no port"),
+    ("::1", "names no port"),
+    ("127.0.0.1:http", "port"),
+    ("127.0.0.1:0", "port"),
+    ("127.0.0.1:65536", "port"),
+    ("localhost:5001", "not an address or network"),
+    ("::1:8080", "brackets"),
+])
+def test_an_allowance_names_one_port(entry, says):
+    """A bare network opened every port of those machines (the database,
+    Solr, Redis); an allowance now opens one service."""
+    with pytest.raises(ValueError) as info:
+        HttpPolicy(allowed_private_networks=(entry,))
+    message = str(info.value)
+    assert OPTION in message and repr(entry) in message and says in message
+    assert "127.0.0.1:5001" in message  # the message shows how to write it
+
+
+@pytest.mark.parametrize("entry", ["127.0.0.1:5001", "10.20.0.0/16:443", "[::1]:8080",
+                                   "[fd00::/8]:443", " 127.0.0.1:5001 "])
+def test_allowances_with_a_port_are_accepted(entry):
+    HttpPolicy(allowed_private_networks=(entry,))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "2130706433", "127.1", "0x7f000001",
+                                  "localhost"])
+def test_an_allowance_opens_its_port_only(server, unlisted_server, host):
+    """However the address is spelled, only the allowed port answers."""
+    server.routes["/ok"] = lambda h: h.reply(200, b"sample portal")
+    unlisted_server.routes["/select"] = lambda h: h.reply(200, b"title\nSECRET plan\n", "text/csv")
+    only = policy(allowed_private_networks=(f"127.0.0.1:{server.port}",))
+    with SafeSession(only) as session:
+        assert session.get(f"http://{host}:{server.port}/ok").content == b"sample portal"
+        error = fetch_error(session.get, f"http://{host}:{unlisted_server.port}/select?q=*")
+    assert error.kind == "blocked"
+    assert f"port {unlisted_server.port}" in str(error)
+    assert unlisted_server.count("/select") == 0
+    with pytest.raises(FetchError) as info:
+        check_url(f"http://{host}:{unlisted_server.port}/select", only)
+    assert info.value.kind == "blocked"
+    check_url(f"http://{host}:{server.port}/ok", only)
+
+
+def test_the_default_port_counts(server):
+    """http://10.0.0.1/ is port 80: an allowance for :443 does not open it."""
+    only = policy(allowed_private_networks=("10.0.0.0/8:443",))
+    assert fetch_error(check_url, "http://10.0.0.1/", only).kind == "blocked"
+    check_url("https://10.0.0.1/", only)
+
+
+def test_redirect_to_another_port_is_blocked(server, unlisted_server):
+    server.routes["/go"] = lambda h: h.reply(
+        302, headers=[("Location", unlisted_server.url("/select?q=title:SECRET*"))])
+    only = policy(allowed_private_networks=(f"127.0.0.1:{server.port}",))
+    with SafeSession(only) as session:
+        error = fetch_error(session.get, server.url("/go"))
+    assert error.kind == "blocked"
+    assert unlisted_server.count("/select") == 0
+
+
 def test_redirect_to_metadata_service_is_blocked(server):
     server.routes["/go"] = lambda h: h.reply(
         302, headers=[("Location", "http://169.254.169.254/latest/meta-data")])
@@ -260,7 +324,7 @@ def test_connection_refused():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with SafeSession(policy(retries=1)) as session:
+    with SafeSession(policy(retries=1, allowed_private_networks=(f"127.0.0.1:{port}",))) as session:
         error = fetch_error(session.get, f"http://127.0.0.1:{port}/")
     assert error.kind == "connection"
     assert "refused" in str(error) and "after 2 attempts" in str(error)
@@ -323,6 +387,47 @@ def test_trickling_headers_hit_the_deadline(server):
         error = fetch_error(session.get, server.url("/headers"))
     assert error.kind == "timeout"
     assert time.monotonic() - started < 1.5
+
+
+def test_deadline_bounds_every_attempt_and_retry(server):
+    """Each attempt waits a read timeout and the retries multiply it (the
+    data check once took 123.6 s against its 60 s limit): a caller's
+    deadline ends the whole fetch, retries and backoff included."""
+    url = server.stall("/stall.csv")  # headers, 4 bytes, then nothing
+    with SafeSession(policy(timeout=1, retries=3, backoff=0.5)) as session:
+        started = time.monotonic()
+        error = fetch_error(session.get, url, deadline=started + 1.5)
+        elapsed = time.monotonic() - started
+    assert error.kind == "timeout"
+    assert elapsed < 1.9
+    assert "1.5 s" in str(error) and url in str(error)
+
+
+def test_no_retry_is_started_past_the_deadline(server):
+    server.routes["/busy"] = lambda h: h.reply(503, b"busy", headers=[("Retry-After", "20")])
+    with SafeSession(policy(timeout=1, retries=3)) as session:
+        started = time.monotonic()
+        error = fetch_error(session.get, server.url("/busy"), deadline=started + 1)
+        elapsed = time.monotonic() - started
+    assert (error.kind, error.status) == ("http", 503)
+    assert elapsed < 0.5  # a 20 s Retry-After would overrun the deadline: not waited for
+    assert server.count("/busy") == 1
+
+
+def test_retries_still_happen_within_the_deadline(server):
+    answers = iter([500, 500, 200])
+    server.routes["/flaky"] = lambda h: h.reply(next(answers), b"ok")
+    with SafeSession(policy(timeout=1, retries=3)) as session:
+        response = session.get(server.url("/flaky"), deadline=time.monotonic() + 10)
+    assert response.status == 200 and server.count("/flaky") == 3
+
+
+def test_a_spent_deadline_sends_nothing(server):
+    server.routes["/x"] = lambda h: h.reply(200, b"x")
+    with SafeSession(policy()) as session:
+        error = fetch_error(session.head, server.url("/x"), deadline=time.monotonic() - 1)
+    assert error.kind == "timeout"
+    assert server.count("/x") == 0
 
 
 # -- size limits --------------------------------------------------------------------

@@ -211,7 +211,7 @@ def test_use_case_refuses_unknown_datasets(sysadmin_context):
         use_case_phase=["design"], svrc_scenario=["public-services"], country="IT",
         datasets_used=["no-such-dataset", "https://elsewhere.example/dataset/also-missing"])
     assert errors["datasets_used"] == [
-        "These datasets do not exist on this portal: no-such-dataset, "
+        "These datasets are not on this portal, or you may not see them: no-such-dataset, "
         "https://elsewhere.example/dataset/also-missing"]
 
 
@@ -240,3 +240,141 @@ def test_factories_make_valid_records():
     assert UseCase()["type"] == "use-case"
     assert Training()["type"] == "training"
     assert SVRCDataset()["svrc_scenario"] == ["public-services"]
+
+
+# -- URLs: http(s) only, so that no stored value becomes a script link ------------------
+
+SCRIPT_URLS = ("javascript:alert(document.domain)", " JavaScript:alert(1)", "java\tscript:alert(1)",
+               "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)")
+
+
+@pytest.mark.parametrize("url", SCRIPT_URLS)
+@pytest.mark.parametrize("field", ["source_url", "url"])
+def test_dataset_urls_take_http_only(sysadmin_context, field, url):
+    errors = _errors_of(sysadmin_context, **full_dataset(Cluster()["id"], **{field: url}))
+    assert list(errors) == [field], errors
+    assert "is not an http(s) URL" in errors[field][0]
+
+
+def test_source_url_keeps_an_http_url(sysadmin_context):
+    created = call_action("package_create", sysadmin_context, **full_dataset(
+        Cluster()["id"], source_url=" https://dati.veneto.it/dataset/cooperative "))
+    assert created["source_url"] == "https://dati.veneto.it/dataset/cooperative"
+
+
+@pytest.mark.parametrize("url", SCRIPT_URLS)
+def test_resource_url_refuses_script_schemes(sysadmin_context, url):
+    record = full_dataset(Cluster()["id"])
+    record["resources"][0]["url"] = url
+    errors = _errors_of(sysadmin_context, **record)
+    assert list(errors) == ["resources"], errors
+    assert "is not an http(s) or ftp URL" in _messages(errors["resources"]), errors
+
+
+@pytest.mark.parametrize("url", ["ftp://ftp.example.org/data.csv", "https://example.org/data.csv", ""])
+def test_resource_url_keeps_links_files_and_blanks(sysadmin_context, url):
+    record = full_dataset(Cluster()["id"])
+    record["resources"][0]["url"] = url
+    created = call_action("package_create", sysadmin_context, **record)
+    assert created["resources"][0]["url"] == url
+
+
+@pytest.mark.parametrize("record_type, field, value", [
+    ("use-case", "external_links", ["javascript:alert(1)"]),
+    ("training", "url", "javascript:alert(1)"),
+])
+def test_use_case_and_training_links_take_http_only(sysadmin_context, record_type, field, value):
+    record = {"type": record_type, "name": "linked", "title": "Linked", "notes": "n",
+              "problem": "p", "use_case_phase": ["design"], "svrc_scenario": ["public-services"],
+              "country": "IT", "training_format": "guide", "language": ["en"], field: value}
+    errors = _errors_of(sysadmin_context, **record)
+    assert list(errors) == [field], errors
+    assert "is not an http(s) URL" in errors[field][0]
+
+
+@pytest.mark.parametrize("field", ["website", "ris3_url"])
+def test_cluster_links_take_http_only(sysadmin_context, field):
+    with pytest.raises(tk.ValidationError) as raised:
+        call_action("organization_create", sysadmin_context, name="svrc-x", title="SVRC X",
+                    country="HR", **{field: "javascript:alert(1)"})
+    assert list(raised.value.error_dict) == [field], raised.value.error_dict
+    assert "is not an http(s) URL" in raised.value.error_dict[field][0]
+
+
+# -- use cases link only datasets their editor may see -----------------------------------
+
+@pytest.fixture
+def two_clusters():
+    """Editors of two clusters, an outsider of both, and in cluster A one
+    public and one private dataset."""
+    editor_a, editor_b, outsider = factories.User(), factories.User(), factories.User()
+    cluster_a = Cluster(users=[{"name": editor_a["name"], "capacity": "editor"}])
+    cluster_b = Cluster(users=[{"name": editor_b["name"], "capacity": "editor"}])
+    public = SVRCDataset(owner_org=cluster_a["id"], title="Care services in Veneto")
+    private = SVRCDataset(owner_org=cluster_a["id"], title="Internal waiting lists", private=True)
+    return {"editor_a": editor_a, "editor_b": editor_b, "outsider": outsider,
+            "cluster_a": cluster_a, "cluster_b": cluster_b, "public": public, "private": private}
+
+
+def _as(user) -> dict:
+    return {"user": user["name"], "ignore_auth": False}
+
+
+def _use_case(cluster, **fields) -> dict:
+    record = {"type": "use-case", "name": "care-gaps", "title": "A map of care gaps",
+              "notes": "n", "problem": "p", "use_case_phase": ["design"],
+              "svrc_scenario": ["public-services"], "country": "IT", "owner_org": cluster["id"]}
+    record.update(fields)
+    return record
+
+
+def _refusal(context, record) -> list[str]:
+    with pytest.raises(tk.ValidationError) as raised:
+        call_action("package_create" if "id" not in record else "package_update", context, **record)
+    return raised.value.error_dict["datasets_used"]
+
+
+def test_another_clusters_private_dataset_cannot_be_linked(two_clusters):
+    c = two_clusters
+    private = c["private"]
+    for reference in (private["name"], private["id"], f"https://portal.example/dataset/{private['name']}"):
+        messages = _refusal(_as(c["editor_b"]), _use_case(c["cluster_b"], datasets_used=[reference]))
+        # a dataset one may not see reads exactly as one that does not exist
+        missing = _refusal(_as(c["editor_b"]), _use_case(c["cluster_b"], datasets_used=["no-such-dataset"]))
+        assert messages == [m.replace("no-such-dataset", reference) for m in missing], (messages, missing)
+    # nothing was saved, so nothing makes the private dataset's id searchable
+    found = call_action("package_search", _as(c["outsider"]),
+                        fq=f'vocab_datasets_used:"{private["id"]}"', include_private=True)
+    assert found["count"] == 0
+
+
+def test_a_dataset_the_editor_may_see_can_be_linked(two_clusters):
+    c = two_clusters
+    mine = call_action("package_create", _as(c["editor_a"]), **_use_case(
+        c["cluster_a"], datasets_used=[c["public"]["name"], c["private"]["name"]]))
+    assert mine["datasets_used"] == [c["public"]["id"], c["private"]["id"]]
+    theirs = call_action("package_create", _as(c["editor_b"]), **_use_case(
+        c["cluster_b"], name="care-gaps-b", datasets_used=[c["public"]["name"]]))
+    assert theirs["datasets_used"] == [c["public"]["id"]]
+
+
+def test_a_link_that_became_invisible_is_kept_when_the_use_case_is_saved_again(two_clusters):
+    c = two_clusters
+    context = _as(c["editor_b"])
+    use_case = call_action("package_create", context, **_use_case(
+        c["cluster_b"], datasets_used=[c["public"]["name"]]))
+    # the dataset becomes private: editor B may no longer see it
+    call_action("package_patch", _as(c["editor_a"]), id=c["public"]["id"], private=True)
+    with pytest.raises(tk.NotAuthorized):
+        call_action("package_show", context.copy(), id=c["public"]["id"])
+
+    # saved again as the form sends it (the id of a dataset it cannot name), or by name
+    for datasets_used in ([c["public"]["id"]], c["public"]["id"], [c["public"]["name"]]):
+        updated = call_action("package_update", context, **dict(
+            use_case, title="A map of care gaps, revised", datasets_used=datasets_used))
+        assert updated["datasets_used"] == [c["public"]["id"]]
+    patched = call_action("package_patch", context, id=use_case["id"], notes="Revised.")
+    assert patched["datasets_used"] == [c["public"]["id"]]
+    # but no new invisible dataset rides along with the kept one
+    messages = _refusal(context, dict(use_case, datasets_used=[c["public"]["id"], c["private"]["id"]]))
+    assert c["private"]["id"] in messages[0] and c["public"]["id"] not in messages[0]

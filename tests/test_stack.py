@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -120,3 +123,87 @@ def test_our_migrations_are_applied():
     assert inspector.has_table("plusresilient_alembic_version")
     assert inspector.has_table("harvest_source")
     assert inspector.has_table("activity")
+
+
+# -- bin/stack status ------------------------------------------------------------------
+
+STACK = Path(__file__).resolve().parents[1] / "bin" / "stack"
+WORKER_NAMES = ("jobs", "gather", "fetch", "scheduler", "portals", "web")
+
+
+def test_status_lists_the_services_and_every_worker():
+    """On the stack the tests run on: the services run; each worker of the
+    demo is listed (stopped, unless a demo runs on this stack too)."""
+    result = subprocess.run([str(STACK), "status"], capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    for service in ("PostgreSQL", "Redis", "Solr"):
+        assert any(line.startswith(f"stack: {service} running (pid ") for line in lines), result.stderr
+    for worker in WORKER_NAMES:
+        assert any(line.startswith((f"stack: {worker} running (pid ", f"stack: {worker} stopped"))
+                   for line in lines), result.stderr
+
+
+def test_status_exits_3_when_the_services_are_stopped(tmp_path):
+    env = {**os.environ, "PLUSRESILIENT_STACK_DIR": str(tmp_path)}  # a stack that never started
+
+    result = subprocess.run([str(STACK), "status"], capture_output=True, text=True, timeout=60, env=env)
+
+    assert result.returncode == 3
+    assert "stack: Redis stopped" in result.stderr
+    assert [line for line in result.stderr.splitlines() if line.split()[1] in WORKER_NAMES] == [
+        f"stack: {worker} stopped" for worker in WORKER_NAMES]
+
+
+def test_status_tells_a_live_consumer_from_a_stale_and_a_dead_one(tmp_path, ckan_config):
+    """Workers as `bin/stack demo` leaves them, in a stack folder of the
+    test's own: pidfiles of a live consumer, a frozen one (SIGSTOP: alive,
+    no heartbeat) and a job worker that has exited."""
+    from ckanext.harvest import queue as harvest_queue
+
+    from ckanext.plusresilient.harvesters import consumers
+    from tests.workers import consumer, stop_all, wait_until
+
+    run = tmp_path / "run"
+    run.mkdir()
+    gather = consumer("gather", tmp_path / "gather.log")
+    fetch = consumer("fetch", tmp_path / "fetch.log")
+    exited = subprocess.Popen(["true"])
+    exited.wait()
+    for name, pid in (("gather", gather.pid), ("fetch", fetch.pid), ("jobs", exited.pid)):
+        (run / f"worker-{name}.pid").write_text(f"{pid}\n")
+    connection = harvest_queue.get_connection_redis()
+
+    def status() -> subprocess.CompletedProcess:
+        # the demo's workers beat in development.ini's Redis; these in test.ini's
+        # ($0 is not the script: sourced, it then defines its functions and runs nothing)
+        script = f'source "$1"; CKAN_REDIS_URL={ckan_config["ckan.redis.url"]}; status_workers'
+        return subprocess.run(["bash", "-c", script, "bash", str(STACK)], capture_output=True, text=True,
+                              timeout=60, env={**os.environ, "PLUSRESILIENT_STACK_DIR": str(tmp_path)})
+
+    try:
+        wait_until(lambda: {b.pid for b in consumers.read_heartbeats(connection)} >= {gather.pid, fetch.pid},
+                   60, "both consumers beating", (gather, fetch))
+        fetch.process.send_signal(signal.SIGSTOP)
+        time.sleep(3.5)  # three missed beats of one second
+
+        result = status()
+
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.splitlines()
+        assert lines[0] == f"stack: jobs dead: pid {exited.pid} has exited (see {tmp_path}/log/worker-jobs.log)"
+        assert re.fullmatch(rf"stack: gather running \(pid {gather.pid}\), heartbeat \d s ago, "
+                            r"0 messages handled", lines[1]), lines[1]
+        assert re.fullmatch(rf"stack: fetch running \(pid {fetch.pid}\) but its heartbeat is stale: "
+                            r"last beat \d+ s ago, expected every 1 s \(see .*worker-fetch.log\)", lines[2]), lines[2]
+        assert lines[3:] == ["stack: scheduler stopped", "stack: portals stopped", "stack: web stopped"]
+
+        fetch.process.send_signal(signal.SIGCONT)
+        (run / "worker-jobs.pid").unlink()
+        healthy = wait_until(lambda: (r := status()).returncode == 0 and r, 10, "every worker fresh again",
+                             (gather, fetch))
+        assert f"stack: fetch running (pid {fetch.pid}), heartbeat " in healthy.stderr
+        assert "stack: jobs stopped" in healthy.stderr
+    finally:
+        stop_all(gather, fetch)

@@ -1,9 +1,14 @@
 """Forms and pages of each record type, rendered in English and in Italian."""
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 import ckan.plugins.toolkit as tk
+from ckan import model
+from ckan.lib import search
 from ckan.tests import factories
 
 from ckanext.plusresilient import vocabularies
@@ -103,3 +108,48 @@ def test_script_in_a_field_is_escaped(app):
     body = app.get(tk.url_for("dataset.read", id=dataset["name"])).body
     assert "<script>alert(" not in body
     assert "&lt;script&gt;alert(" in body
+
+
+SCRIPT_HREF = re.compile(r"""href\s*=\s*["']?\s*(?:java|vb)script\s*:|href\s*=\s*["']?\s*data\s*:""", re.I)
+
+
+def _store_unchecked(entity, **values):
+    """Values written straight to the database, as a record saved before the
+    schema refused them holds them (the validators never see them)."""
+    for key, value in values.items():
+        if key == "url":
+            entity.url = value
+        else:
+            entity.extras = dict(entity.extras, **{key: value})
+    model.Session.commit()
+
+
+def test_a_stored_script_url_is_shown_but_never_a_link(app):
+    cluster = Cluster(website="https://cluster.example/")
+    dataset = SVRCDataset(owner_org=cluster["id"], url="https://landing.example/")
+    training = Training(owner_org=cluster["id"], url="https://training.example/")
+    use_case = UseCase(owner_org=cluster["id"], external_links=["https://link.example/"])
+    _store_unchecked(model.Package.get(dataset["id"]), source_url="javascript:alert('source')",
+                     conforms_to=json.dumps(["https://spec.example/", " JavaScript:alert('spec')"]))
+    _store_unchecked(model.Package.get(training["id"]), url="javascript:alert('training')")
+    _store_unchecked(model.Package.get(use_case["id"]),
+                     external_links=json.dumps(["data:text/html,<script>alert(1)</script>"]))
+    _store_unchecked(model.Group.get(cluster["id"]), ris3_url="vbscript:msgbox('ris3')")
+    for package_id in (dataset["id"], training["id"], use_case["id"]):
+        search.rebuild(package_id)
+
+    pages = {
+        "dataset": app.get(tk.url_for("dataset.read", id=dataset["name"])).body,
+        "training": app.get(tk.url_for("training.read", id=training["name"])).body,
+        "use case": app.get(tk.url_for("use-case.read", id=use_case["name"])).body,
+        "cluster": app.get(tk.url_for("organization.about", id=cluster["name"])).body,
+    }
+    for page, body in pages.items():
+        assert not SCRIPT_HREF.search(body), (page, SCRIPT_HREF.search(body))
+    # the values are still there to read (and to fix), and good links stay links
+    assert "javascript:alert(&#39;source&#39;)" in pages["dataset"]
+    assert 'href="https://landing.example/"' in pages["dataset"]
+    assert 'href="https://spec.example/"' in pages["dataset"]
+    assert "javascript:alert(&#39;training&#39;)" in pages["training"]
+    assert "vbscript:msgbox(&#39;ris3&#39;)" in pages["cluster"]
+    assert 'href="https://cluster.example/"' in pages["cluster"]

@@ -17,10 +17,12 @@ def plusresilient():
     "--skip",
     multiple=True,
     type=click.Choice(list(health.CHECKS)),
-    help="Leave out a check (repeatable), e.g. job workers on a web-only node.",
+    help="Leave out a check (repeatable), e.g. the job workers and harvest "
+         "consumers on a web-only node.",
 )
 def doctor(skip: tuple[str, ...]):
-    """Check the database, migrations, Solr, Redis and job workers.
+    """Check the database, migrations, Solr, Redis, the job workers and the
+    harvest consumers, listing each worker found.
 
     Exits 1 when any check fails, so it can gate a deployment.
     """
@@ -29,6 +31,8 @@ def doctor(skip: tuple[str, ...]):
         failed = failed or not check.ok
         mark = click.style("ok  ", fg="green") if check.ok else click.style("FAIL", fg="red")
         click.echo(f"{mark} {check.name}: {check.detail}")
+        for line in check.lines:
+            click.echo(f"       {line}")
     if failed:
         raise click.exceptions.Exit(1)
 

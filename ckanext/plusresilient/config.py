@@ -24,6 +24,13 @@ def http_policy() -> HttpPolicy:
     )
 
 
+def check_at_startup() -> None:
+    """Refuse to start with an outbound HTTP option that is wrong, above all an
+    allowance without a port (it would open every service of a machine):
+    a mistake found at the first harvest is found too late."""
+    http_policy()
+
+
 def quality_auto() -> bool:
     """Whether saves enqueue a scoring job."""
     return tk.asbool(tk.config.get("ckanext.plusresilient.quality.auto"))
@@ -46,6 +53,11 @@ def data_limits() -> DataLimits:
         max_errors=_int("ckanext.plusresilient.quality.max_errors"),
         max_seconds=_int("ckanext.plusresilient.quality.max_seconds"),
     )
+
+
+def refresh_wait_seconds() -> int:
+    """How long a refresh that waits for its score may spend checking."""
+    return max(1, _int("ckanext.plusresilient.quality.refresh_wait_seconds"))
 
 
 def link_max_age() -> datetime.timedelta:
@@ -97,3 +109,13 @@ def feedback_premoderation() -> bool:
 
 def feedback_flags_to_hide() -> int:
     return max(1, _int("ckanext.plusresilient.feedback.flags_to_hide"))
+
+
+def feedback_mail_admins() -> bool:
+    """Whether new feedback is mailed to the dataset's organization's admins.
+
+    An option of its own, off by default, rather than "CKAN's smtp.server is
+    set": CKAN declares smtp.server with the default ``localhost``, so it is
+    set on every site and says nothing about whether a mail server listens.
+    """
+    return tk.asbool(tk.config.get("ckanext.plusresilient.feedback.mail_admins"))

@@ -6,6 +6,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
+from ckanext.plusresilient import config as settings
 from ckanext.plusresilient import jobs, search
 
 
@@ -22,6 +23,7 @@ class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):
     commands. The schemas themselves are scheming YAML (see README)."""
 
     p.implements(p.IConfigurer)
+    p.implements(p.IConfigurable)
     p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
@@ -29,6 +31,9 @@ class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "plusresilient")
+
+    def configure(self, config: Any) -> None:
+        settings.check_at_startup()
 
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
         return search.add_facets(facets_dict, package_type)

@@ -10,11 +10,21 @@ The guard
     ``check_url`` refuses anything but http and https, and any host that
     resolves (any of its addresses, IPv4 or IPv6, IPv4-mapped IPv6 included) to
     a private, loopback, link-local, multicast, reserved, unspecified or
-    otherwise non-public address, unless that address lies in one of
-    ``HttpPolicy.allowed_private_networks`` (the option
+    otherwise non-public address, unless that address *and port* are allowed
+    by one of ``HttpPolicy.allowed_private_networks`` (the option
     ``ckanext.plusresilient.http.allowed_private_networks``). SafeSession runs
     it on the URL and on every redirect target before connecting; redirects are
     followed here, never by requests.
+
+Allowances name a port
+    Each allowance is an address or network and one port, ``127.0.0.1:5001``,
+    ``10.20.0.0/16:443`` or ``[fd00::/8]:443``. An address alone would open
+    every service of that machine: allowing a sample portal on 127.0.0.1 once
+    let a resource URL read the portal's own Solr (every private dataset) by
+    its port, however the address was spelled (``2130706433``, ``127.1``,
+    ``0x7f000001``, ``localhost``: all resolve to the same address, which is
+    what is checked). A URL without a port is port 80 or 443. An allowance
+    without a port is a configuration error, not a silent "every port".
 
 DNS rebinding
     Checking a name and then letting the HTTP library resolve it again leaves a
@@ -40,6 +50,15 @@ Retries
     exponential backoff (``backoff * 2**n`` seconds), or Retry-After (capped at
     30 s) when the server sends one. A whole-response deadline overrun is not
     retried: it already cost four timeouts.
+
+The caller's deadline
+    ``get`` and ``head`` take ``deadline`` (a ``time.monotonic()`` value) by
+    which the whole fetch must end, every attempt, redirect and backoff
+    included: each attempt's timeouts are cut to the time left, no retry is
+    started (nor waited for) that could not end before it, and a response
+    still arriving then is cut off. Without it, the worst case is the
+    timeouts times the attempts, minutes for a server that sends four bytes
+    and then nothing.
 
 Messages never contain the response body, nor user:password from a URL.
 
@@ -69,7 +88,7 @@ import urllib3.connectionpool
 import urllib3.exceptions
 from urllib3.util import connection as _u3_connection
 
-__all__ = ["HttpPolicy", "FetchError", "Response", "SafeSession", "check_url"]
+__all__ = ["Allowance", "HttpPolicy", "FetchError", "Response", "SafeSession", "check_url"]
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +106,25 @@ KINDS = frozenset({
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+ALLOWANCE_EXAMPLE = "127.0.0.1:5001, 10.20.0.0/16:443 or [fd00::/8]:443"
+
+
+@dataclasses.dataclass(frozen=True)
+class Allowance:
+    """One private service that may be reached: an address or network, and a port."""
+
+    network: _Network
+    port: int
+
+    def admits(self, address: _Address, port: int) -> bool:
+        return (port == self.port and address.version == self.network.version
+                and address in self.network)
+
+    def __str__(self) -> str:
+        shown = str(self.network) if self.network.num_addresses > 1 else str(
+            self.network.network_address)
+        return f"[{shown}]:{self.port}" if self.network.version == 6 else f"{shown}:{self.port}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,8 +155,9 @@ class HttpPolicy:
         networks = self.allowed_private_networks or ()
         if isinstance(networks, str):
             networks = networks.split()
-        object.__setattr__(self, "allowed_private_networks", tuple(networks))
-        _parse_networks(self.allowed_private_networks)  # fail at startup, not on first fetch
+        object.__setattr__(self, "allowed_private_networks",
+                           tuple(str(entry).strip() for entry in networks if str(entry).strip()))
+        _parse_allowances(self.allowed_private_networks)  # fail at startup, not on first fetch
 
 
 class FetchError(Exception):
@@ -213,10 +252,10 @@ def check_url(url: str, policy: HttpPolicy) -> None:
     except (socket.gaierror, UnicodeError):
         raise FetchError(message=f"cannot resolve the host of {_redact(url)}",
                          url=_redact(url), kind="connection") from None
-    networks = _parse_networks(policy.allowed_private_networks)
+    allowances = _parse_allowances(policy.allowed_private_networks)
     for info in infos:
         try:
-            _check_address(host, info[4][0], networks)
+            _check_address(host, info[4][0], port, allowances)
         except _Blocked as blocked:
             raise blocked.fetch_error(url) from None
 
@@ -232,11 +271,11 @@ class SafeSession:
     def __init__(self, policy: HttpPolicy | None = None,
                  session: requests.Session | None = None):
         self.policy = policy or HttpPolicy()
-        self._networks = _parse_networks(self.policy.allowed_private_networks)
+        self._allowances = _parse_allowances(self.policy.allowed_private_networks)
         self._local = threading.local()
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
-        self._adapter = _GuardedAdapter(self._networks, self._local)
+        self._adapter = _GuardedAdapter(self._allowances, self._local)
         self._session.mount("http://", self._adapter)
         self._session.mount("https://", self._adapter)
 
@@ -254,28 +293,35 @@ class SafeSession:
 
     def get(self, url: str, *, params: Mapping[str, Any] | None = None,
             headers: Mapping[str, str] | None = None, accept: str | None = None,
-            max_bytes: int | None = None, stream_to: IO[bytes] | None = None) -> Response:
+            max_bytes: int | None = None, stream_to: IO[bytes] | None = None,
+            deadline: float | None = None) -> Response:
         """GET ``url``, following redirects, and read the whole body.
 
         ``max_bytes`` overrides the policy's limit for this call. With
         ``stream_to`` (a binary file) the body is written there instead of
         kept in ``content``; on a failure the file may hold part of it.
+        ``deadline`` (``time.monotonic()``) ends the whole fetch, retries
+        included (see the module docstring).
         """
         return self._fetch("GET", url, params=params, headers=headers, accept=accept,
-                           max_bytes=max_bytes or self.policy.max_bytes, stream_to=stream_to)
+                           max_bytes=max_bytes or self.policy.max_bytes, stream_to=stream_to,
+                           deadline=deadline)
 
     def head(self, url: str, *, params: Mapping[str, Any] | None = None,
              headers: Mapping[str, str] | None = None, accept: str | None = None,
-             max_bytes: int | None = None, stream_to: IO[bytes] | None = None) -> Response:
+             max_bytes: int | None = None, stream_to: IO[bytes] | None = None,
+             deadline: float | None = None) -> Response:
         """HEAD ``url`` (link checks): status and headers, no body."""
         return self._fetch("HEAD", url, params=params, headers=headers, accept=accept,
-                           max_bytes=max_bytes or self.policy.max_bytes, stream_to=None)
+                           max_bytes=max_bytes or self.policy.max_bytes, stream_to=None,
+                           deadline=deadline)
 
     # -- internals ---------------------------------------------------------
 
     def _fetch(self, method: str, url: str, *, params, headers, accept,
-               max_bytes: int, stream_to) -> Response:
+               max_bytes: int, stream_to, deadline: float | None) -> Response:
         started = time.monotonic()
+        clock = _Clock(started, deadline)
         request_headers = {"User-Agent": self.policy.user_agent}
         if accept:
             request_headers["Accept"] = accept
@@ -284,7 +330,7 @@ class SafeSession:
         redirects = 0
         while True:
             outcome = self._with_retries(method, current, params, request_headers,
-                                         max_bytes, stream_to)
+                                         max_bytes, stream_to, clock)
             if isinstance(outcome, _Redirect):
                 redirects += 1
                 if redirects > self.policy.max_redirects:
@@ -303,49 +349,55 @@ class SafeSession:
             outcome.elapsed = time.monotonic() - started
             return outcome
 
-    def _with_retries(self, method, url, params, headers, max_bytes, stream_to):
+    def _with_retries(self, method, url, params, headers, max_bytes, stream_to, clock):
         retries = self.policy.retries
         rewind = _rewinder(stream_to)
         attempts = 0
         while True:
+            clock.check(url, attempts)
             attempts += 1
             try:
                 outcome = self._attempt(method, url, params, headers, max_bytes,
-                                        stream_to, rewind)
+                                        stream_to, rewind, clock)
             except _Failure as failure:
-                if failure.retryable and attempts <= retries:
+                delay = self._backoff(attempts)
+                retry = failure.retryable and attempts <= retries
+                if retry and clock.allows(delay):
                     log.info("retrying (%d of %d): %s", attempts, retries, failure.message)
-                    time.sleep(self._backoff(attempts))
+                    time.sleep(delay)
                     continue
-                raise FetchError(message=failure.message + _attempts_suffix(attempts),
+                raise FetchError(message=failure.message + _attempts_suffix(attempts)
+                                 + (clock.no_retry() if retry else ""),
                                  url=_redact(url), kind=failure.kind) from None
             if isinstance(outcome, _ErrorStatus):
-                if outcome.status in RETRY_STATUSES and attempts <= retries:
+                delay = outcome.retry_after
+                delay = self._backoff(attempts) if delay is None else delay
+                retry = outcome.status in RETRY_STATUSES and attempts <= retries
+                if retry and clock.allows(delay):
                     log.info("retrying (%d of %d): HTTP %d from %s", attempts, retries,
                              outcome.status, _redact(outcome.url))
-                    delay = outcome.retry_after
-                    time.sleep(self._backoff(attempts) if delay is None else delay)
+                    time.sleep(delay)
                     continue
                 raise FetchError(
                     message=f"HTTP {outcome.status} from {_redact(outcome.url)}"
-                    + _attempts_suffix(attempts),
+                    + _attempts_suffix(attempts) + (clock.no_retry() if retry else ""),
                     url=_redact(outcome.url), kind="http", status=outcome.status)
             return outcome
 
     def _backoff(self, attempt: int) -> float:
         return min(self.policy.backoff * 2 ** (attempt - 1), MAX_RETRY_AFTER)
 
-    def _attempt(self, method, url, params, headers, max_bytes, stream_to, rewind):
+    def _attempt(self, method, url, params, headers, max_bytes, stream_to, rewind, clock):
         """One request; returns a Response, a _Redirect or an _ErrorStatus."""
-        timeout = float(self.policy.timeout)
+        timeout = clock.cut(float(self.policy.timeout))
         try:
             check_url(url, self.policy)
         except FetchError as error:
             if error.kind == "connection":  # DNS may come back: retry
                 raise _Failure("connection", str(error), retryable=True) from None
             raise
-        attempt = _Attempt()
-        watchdog = threading.Timer(4 * timeout, attempt.expire)
+        attempt = _Attempt(clock.cut(4 * float(self.policy.timeout)))
+        watchdog = threading.Timer(attempt.limit, attempt.expire)
         watchdog.daemon = True
         self._local.current = attempt
         watchdog.start()
@@ -374,7 +426,7 @@ class SafeSession:
             raise
         except Exception as exc:  # noqa: BLE001 - classified below, never swallowed
             if attempt.expired:
-                raise _Failure("timeout", _deadline_message(url, timeout)) from None
+                raise _Failure("timeout", _deadline_message(url, attempt.limit)) from None
             failure = _classify(exc, url, timeout)
             if failure is None:
                 raise
@@ -416,22 +468,53 @@ class SafeSession:
             else:
                 parts.append(chunk)
         if attempt.expired:  # the watchdog may have cut a body that ends at close
-            raise _Failure("timeout", _deadline_message(url, timeout))
+            raise _Failure("timeout", _deadline_message(url, attempt.limit))
         return b"".join(parts)
 
 
 # -- the guard ---------------------------------------------------------------
 
 @functools.lru_cache(maxsize=64)
-def _parse_networks(cidrs: tuple[str, ...]) -> tuple[_Network, ...]:
-    networks = []
-    for cidr in cidrs:
-        try:
-            networks.append(ipaddress.ip_network(str(cidr).strip(), strict=False))
+def _parse_allowances(entries: tuple[str, ...]) -> tuple[Allowance, ...]:
+    return tuple(_parse_allowance(str(entry).strip()) for entry in entries)
+
+
+def _parse_allowance(entry: str) -> Allowance:
+    def refuse(why: str) -> ValueError:
+        return ValueError(f"{ALLOWED_NETWORKS_OPTION}: {entry!r} {why}; allow one service at "
+                          f"a time, as an address or network and a port, like "
+                          f"{ALLOWANCE_EXAMPLE}")
+
+    if entry.startswith("["):
+        inside, bracket, rest = entry[1:].partition("]")
+        if not bracket:
+            raise refuse("has no closing bracket")
+        if not rest:
+            raise refuse("names no port (it would open every port of those addresses)")
+        if not rest.startswith(":"):
+            raise refuse("has something other than :port after the brackets")
+        address, port = inside, rest[1:]
+    elif entry.count(":") > 1:
+        try:  # a bare IPv6 address or network, with or without a port glued on
+            ipaddress.ip_network(entry, strict=False)
         except ValueError:
-            raise ValueError(f"{ALLOWED_NETWORKS_OPTION}: {cidr!r} is not a network "
-                             "in CIDR notation (like 10.20.0.0/16)") from None
-    return tuple(networks)
+            raise refuse("is ambiguous: write an IPv6 address in brackets, [::1]:8080") from None
+        raise refuse("names no port (it would open every port of those addresses); write "
+                     "an IPv6 address in brackets, [::1]:8080")
+    elif ":" in entry:
+        address, _, port = entry.rpartition(":")
+    else:
+        address, port = entry, ""
+    try:
+        network = ipaddress.ip_network(address, strict=False)
+    except ValueError:
+        raise refuse("is not an address or network (host names are not allowed: "
+                     "the address they resolve to is what is checked)") from None
+    if not port:
+        raise refuse("names no port (it would open every port of those addresses)")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise refuse(f"has no valid port ({port!r}: a number from 1 to 65535)")
+    return Allowance(network, int(port))
 
 
 def _split_target(url: str) -> tuple[str, int]:
@@ -471,7 +554,8 @@ def _forbidden(ip: _Address) -> str | None:
     return None
 
 
-def _check_address(host: str, address: str, networks: tuple[_Network, ...]) -> None:
+def _check_address(host: str, address: str, port: int,
+                   allowances: tuple[Allowance, ...]) -> None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     candidates = [ip]
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -479,26 +563,28 @@ def _check_address(host: str, address: str, networks: tuple[_Network, ...]) -> N
     reason = next((r for r in map(_forbidden, candidates) if r), None)
     if reason is None:
         return
-    if any(c.version == n.version and c in n for c in candidates for n in networks):
+    if any(allowance.admits(c, port) for c in candidates for allowance in allowances):
         return
-    raise _Blocked(host, str(candidates[0]), reason)
+    raise _Blocked(host, str(candidates[0]), port, reason)
 
 
 class _Blocked(Exception):
     """A forbidden address met at connection time (not an OSError: urllib3 lets it through)."""
 
-    def __init__(self, host: str, address: str, reason: str):
-        super().__init__(host, address, reason)
-        self.host, self.address, self.reason = host, address, reason
+    def __init__(self, host: str, address: str, port: int, reason: str):
+        super().__init__(host, address, port, reason)
+        self.host, self.address, self.port, self.reason = host, address, port, reason
 
     def fetch_error(self, url: str) -> FetchError:
         host = self.host.strip("[]")
         where = (f"{self.address} is" if host == self.address
                  else f"host {host} resolves to {self.address},")
+        shown = f"[{self.address}]" if ":" in self.address else self.address
         return FetchError(
             url=_redact(url), kind="blocked",
             message=f"refused {_redact(url)}: {where} {_article(self.reason)} {self.reason} "
-                    f"address; to allow it, add its network to {ALLOWED_NETWORKS_OPTION}")
+                    f"address (port {self.port}); to allow this one service, add "
+                    f"{shown}:{self.port} to {ALLOWED_NETWORKS_OPTION}")
 
 
 # -- connections that resolve once, check, and connect to what they checked ----
@@ -506,10 +592,11 @@ class _Blocked(Exception):
 class _Attempt:
     """One request's whole-response deadline: at expiry its socket is shut down."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: float) -> None:
         self._lock = threading.Lock()
         self._sock = None
         self._done = False
+        self.limit = limit  # seconds the whole response may take
         self.expired = False
         self.written = 0  # bytes already given to stream_to
 
@@ -550,25 +637,26 @@ def _shutdown(sock) -> None:
 
 
 class _GuardedConnectionMixin:
-    _networks: tuple[_Network, ...] = ()
+    _allowances: tuple[Allowance, ...] = ()
     _attempts: threading.local
 
     def _new_conn(self) -> socket.socket:
         host = self._dns_host.strip("[]")
+        port = self.port or self.default_port
         try:
-            infos = socket.getaddrinfo(host, self.port, 0, socket.SOCK_STREAM)
+            infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise urllib3.exceptions.NameResolutionError(self.host, self, exc) from exc
         addresses: list[str] = []
         for info in infos:
-            _check_address(host, info[4][0], self._networks)  # raises _Blocked
+            _check_address(host, info[4][0], port, self._allowances)  # raises _Blocked
             if info[4][0] not in addresses:
                 addresses.append(info[4][0])
         error: OSError | None = None
         for address in addresses:
             try:
                 return _u3_connection.create_connection(
-                    (address, self.port), self.timeout, source_address=self.source_address,
+                    (address, port), self.timeout, source_address=self.source_address,
                     socket_options=self.socket_options)
             except OSError as exc:
                 error = exc
@@ -587,8 +675,8 @@ class _GuardedConnectionMixin:
 
 
 class _GuardedAdapter(requests.adapters.HTTPAdapter):
-    def __init__(self, networks: tuple[_Network, ...], attempts: threading.local):
-        attrs = {"_networks": networks, "_attempts": attempts}
+    def __init__(self, allowances: tuple[Allowance, ...], attempts: threading.local):
+        attrs = {"_allowances": allowances, "_attempts": attempts}
         http_conn = type("GuardedHTTPConnection",
                          (_GuardedConnectionMixin, urllib3.connection.HTTPConnection), attrs)
         https_conn = type("GuardedHTTPSConnection",
@@ -606,6 +694,45 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = dict(self._pool_classes)
+
+
+# -- the caller's deadline -------------------------------------------------------
+
+class _Clock:
+    """The time left of one fetch, when its caller set a deadline."""
+
+    def __init__(self, started: float, deadline: float | None):
+        self.started = started
+        self.deadline = deadline
+
+    def left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def cut(self, seconds: float) -> float:
+        """``seconds``, or the time left if that is shorter."""
+        left = self.left()
+        return seconds if left is None else max(min(seconds, left), 0.001)
+
+    def allows(self, delay: float) -> bool:
+        """Whether a retry after ``delay`` would still start before the deadline."""
+        left = self.left()
+        return left is None or delay < left
+
+    def allowed(self) -> float:
+        return max((self.deadline or self.started) - self.started, 0.0)
+
+    def no_retry(self) -> str:
+        """Why a retryable failure was not retried: the caller's deadline."""
+        return f", with no time left to retry within the {self.allowed():.3g} s allowed"
+
+    def check(self, url: str, attempts: int) -> None:
+        """Raise the timeout once the deadline has passed."""
+        left = self.left()
+        if left is not None and left <= 0:
+            raise FetchError(
+                message=f"timed out: {_redact(url)} did not finish within the "
+                        f"{self.allowed():.3g} s allowed" + _attempts_suffix(attempts),
+                url=_redact(url), kind="timeout")
 
 
 # -- outcomes and failures -----------------------------------------------------
@@ -679,9 +806,9 @@ def _reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _deadline_message(url: str, timeout: float) -> str:
+def _deadline_message(url: str, limit: float) -> str:
     return (f"timed out: {_redact(url)} did not send its whole response within "
-            f"{4 * timeout:g} s")
+            f"{limit:.3g} s")
 
 
 def _attempts_suffix(attempts: int) -> str:

@@ -15,6 +15,8 @@ import requests
 from ckan.cli.cli import ckan as ckan_cli
 from ckan.tests.helpers import call_action
 
+from tests.loopback_http import allowing
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -62,9 +64,10 @@ def test_serve_names_a_port_already_taken(cli):
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 def test_load_without_the_sample_portals_says_what_failed_and_exits_1(cli):
-    url = f"http://127.0.0.1:{_free_port()}"   # nothing listens there
+    url = f"http://127.0.0.1:{_free_port()}"   # allowed, but nothing listens there
 
-    result = cli.invoke(ckan_cli, ["plusresilient", "demo", "load", "--portals-url", url])
+    with allowing(url):
+        result = cli.invoke(ckan_cli, ["plusresilient", "demo", "load", "--portals-url", url])
 
     assert result.exit_code == 1, result.output
     assert "clusters: created 8, updated 0, unchanged 0" in result.output
@@ -76,3 +79,19 @@ def test_load_without_the_sample_portals_says_what_failed_and_exits_1(cli):
     # what did load is there (training material is not scored, and no dataset came)
     assert call_action("package_search", fq="+dataset_type:training")["count"] == 8
     assert "quality: scoring 0 of 0 datasets" in result.output
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db")
+def test_load_from_a_port_the_portal_does_not_allow_is_refused_at_once(cli):
+    """The configuration names the one port the sample portals are allowed on:
+    any other is refused before anything is loaded, saying what to allow."""
+    port = _free_port()
+
+    result = cli.invoke(ckan_cli, ["plusresilient", "demo", "load", "--portals-url",
+                                   f"http://127.0.0.1:{port}"])
+
+    assert result.exit_code == 1, result.output
+    assert "the sample portals cannot be harvested" in result.output
+    assert f"add 127.0.0.1:{port} to ckanext.plusresilient.http.allowed_private_networks" in result.output
+    assert call_action("organization_list") == []
+

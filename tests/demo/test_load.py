@@ -24,6 +24,7 @@ from ckanext.plusresilient.demo.loader import load
 from ckanext.plusresilient.demo.server import serving
 from ckanext.plusresilient.jobs import job_id
 from ckanext.plusresilient.model import Feedback, HarvestRecord, Quality, QualityHistory
+from tests.loopback_http import allowing
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -59,7 +60,7 @@ def _search(fq: str) -> list[dict[str, Any]]:
 @pytest.mark.ckan_config("ckanext.plusresilient.quality.auto", "true")
 def test_load_fills_the_portal_and_a_second_load_changes_nothing(cli):
     content = load_content()
-    with serving() as url:
+    with serving() as url, allowing(url):
         first = load(url)
         after_first = _snapshot()
         # scored synchronously: no second scoring queued for its own saves, option restored

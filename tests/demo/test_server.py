@@ -21,7 +21,7 @@ from ckanext.plusresilient.harvesters.opendatasoft import OpenDataSoftHarvester
 from ckanext.plusresilient.harvesters.socrata import SocrataHarvester
 from ckanext.plusresilient.harvesters.udata import UdataHarvester
 from ckanext.plusresilient.safe_http import SafeSession
-from tests.loopback_http import policy
+from tests.loopback_http import allowing, policy
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -34,7 +34,7 @@ BROKEN = {"/files/hr/metodologija-vrtici-i-skole.pdf", "/files/hr/socijalni-stan
 
 @pytest.fixture(scope="module")
 def base():
-    with serving() as url:
+    with serving() as url, allowing(url):
         yield url
 
 

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
 
+from tests.loopback_http import allow_port, release_port
+
 Route = Callable[[dict[str, list[str]]], tuple[int, dict[str, str], bytes]]
 
 
@@ -79,11 +81,13 @@ class LoopbackPortal:
 
     def __enter__(self) -> "LoopbackPortal":
         self.thread.start()
+        allow_port(self.server.server_address[1])  # the portal's own host:port, nothing else
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.server.shutdown()
         self.server.server_close()
+        release_port(self.server.server_address[1])
 
 
 def json_response(payload: Any, status: int = 200) -> tuple[int, dict[str, str], bytes]:

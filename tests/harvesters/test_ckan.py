@@ -1,14 +1,10 @@
 """The CKAN harvester against an imitation CKAN portal on loopback, through
-the real stack: gather → fetch → import, then the same through the Redis
-queues with real consumer processes."""
+the real stack: gather → fetch → import (the same through the Redis queues,
+with real consumer processes, is in test_consumers.py)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -19,10 +15,10 @@ from ckan.tests.helpers import call_action
 from ckanext.plusresilient.harvesters.runner import run_source
 from tests.harvesters.loopback import CKANPortal
 from tests.harvesters.cases import BROKEN_SOURCE, assert_failed_and_withdrew_nothing
+from tests.harvesters.cases import harvest_log  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
-ROOT = Path(__file__).resolve().parents[2]
 VENETO = {"portal": "dati-veneto", "country": "IT", "region": "ITH3", "language": "it"}
 
 
@@ -195,36 +191,6 @@ def test_an_invalid_dataset_is_an_object_error_not_a_crash(portal):
     assert summary.gather_errors == []
 
 
-def test_through_the_redis_queues_with_consumer_processes(portal, tmp_path):
-    for n in range(4):
-        portal.add(f"Queued dataset {n}")
-    source = make_source(portal.api_url)
-    call_action("harvest_job_create", {"user": _site_user()}, source_id=source["id"], run=True)
-
-    env = dict(os.environ)
-    ckan = [str(Path(sys.executable).with_name("ckan")), "-c", str(ROOT / "test.ini"), "harvester"]
-    consumers = [subprocess.Popen([*ckan, stage], env=env, cwd=ROOT,
-                                  stdout=open(tmp_path / f"{stage}.log", "w"), stderr=subprocess.STDOUT)
-                 for stage in ("gather-consumer", "fetch-consumer")]
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            call_action("harvest_jobs_run", {"ignore_auth": True}, source_id=source["id"])
-            job = call_action("harvest_source_show", id=source["id"])["status"]["last_job"]
-            if job and job["status"] == "Finished":
-                break
-            time.sleep(1)
-    finally:
-        for consumer in consumers:
-            consumer.terminate()
-            consumer.wait(10)
-    logs = "\n".join((tmp_path / f).read_text() for f in ("gather-consumer.log", "fetch-consumer.log"))
-    assert job["status"] == "Finished", logs[-3000:]
-    assert job["stats"]["added"] == 4, job
-    model.Session.remove()
-    assert sorted(d["title"] for d in datasets()) == [f"Queued dataset {n}" for n in range(4)]
-
-
 def test_a_dkan_portal_is_listed_and_read_one_by_one():
     from tests.harvesters.loopback import DKANPortal
 
@@ -245,3 +211,19 @@ def test_a_dkan_portal_is_listed_and_read_one_by_one():
         summary = run_source(source["id"])
         assert (summary.created, summary.updated, summary.deleted) == (0, 1, 1), summary
         assert [d["title"] for d in datasets()] == ["Social welfare benefits"]
+
+
+def test_a_script_url_from_the_portal_is_dropped_not_the_dataset(portal, harvest_log):
+    portal.add("Dataset con link trappola", url="javascript:alert(document.domain)",
+               resources=[{"id": "r1", "name": "trappola", "url": "javascript:alert(1)", "format": "CSV"},
+                          {"id": "r2", "name": "ftp", "url": "ftp://ftp.example.org/dati.csv", "format": "CSV"}])
+    source = make_source(portal.api_url)
+
+    summary = run_source(source["id"])
+
+    assert (summary.created, summary.errors) == (1, 0), summary
+    [dataset] = datasets()
+    assert dataset["source_url"].startswith(portal.api_url + "/dataset/")
+    assert dataset["url"] == dataset["source_url"]
+    assert [r["url"] for r in dataset["resources"]] == ["ftp://ftp.example.org/dati.csv"]
+    assert "javascript:alert(document.domain)" in harvest_log.text and "javascript:alert(1)" in harvest_log.text

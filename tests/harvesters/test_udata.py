@@ -11,6 +11,7 @@ from ckanext.plusresilient.harvesters.runner import run_source
 from tests.harvesters.loopback_udata import UdataPortal
 from tests.harvesters.test_ckan import datasets, make_source
 from tests.harvesters.cases import BROKEN_SOURCE, assert_failed_and_withdrew_nothing
+from tests.harvesters.cases import harvest_log  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -195,3 +196,28 @@ def test_a_dataset_gone_between_listing_and_fetch_is_an_object_error(portal):
     assert summary.errors == 1 and summary.gather_errors == []
     assert "410" in summary.object_errors[0]
     assert len(datasets()) == 1
+
+
+def test_a_script_url_from_the_portal_is_dropped_not_the_dataset(portal, harvest_log):
+    """udata's ``page`` (and any URL a portal sends) is shown as a link:
+    anything but http(s) is dropped with a log line, and the dataset is
+    harvested with the page udata would have (or without the link)."""
+    tricky = portal.add("Jeu piégé", page="javascript:alert(document.cookie)", harvest={
+        "backend": "dcat", "remote_url": "  JavaScript:alert('landing')"},
+        resources=[
+            {"id": "r1", "title": "piège", "url": "javascript:alert('resource')", "format": "csv"},
+            {"id": "r2", "title": "données", "url": f"{portal.url}/fichiers/donnees.csv", "format": "csv"},
+        ])
+    source = udata_source(portal)
+
+    summary = run_source(source["id"])
+
+    assert (summary.created, summary.errors) == (1, 0), summary
+    [dataset] = datasets()
+    assert dataset["source_url"] == f"{portal.url}/datasets/{tricky['slug']}/"
+    assert dataset["url"] == dataset["source_url"]
+    assert [r["url"] for r in dataset["resources"]] == [f"{portal.url}/fichiers/donnees.csv"]
+    logged = harvest_log.text
+    for dropped in ("javascript:alert(document.cookie)", "JavaScript:alert('landing')",
+                    "javascript:alert('resource')"):
+        assert dropped in logged, logged

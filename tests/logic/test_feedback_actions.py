@@ -560,6 +560,61 @@ def test_anonymous_visitors_flag_once_per_address(app, cluster):
     assert feedback.Feedback.get(item.id).moderation == "hidden"
 
 
+# -- anonymous callers through the real API ----------------------------------------------------
+# The API hands the actions CKAN's AnonymousUser (a truthy object) as
+# auth_user_obj; an anonymous caller is one without a user name, whatever
+# object stands for them.
+
+API = "/api/3/action/"
+
+
+@pytest.mark.ckan_config("ckanext.plusresilient.feedback.flags_to_hide", "1")
+def test_without_allow_anonymous_the_api_refuses_anonymous_feedback_and_flags(app, cluster):
+    organization, users = cluster
+    dataset = SVRCDataset(owner_org=organization["id"])
+    item = FeedbackItem(package_id=dataset["id"], author_id=user_id(users, "member"))
+
+    created = app.post(API + "plusresilient_feedback_create", status=403,
+                       json={"package_id": dataset["id"], "kind": "rating", "rating": 1},
+                       extra_environ={"REMOTE_ADDR": "203.0.113.7"})
+    flagged = app.post(API + "plusresilient_feedback_flag", status=403,
+                       json={"id": item.id, "reason": "spam"},
+                       extra_environ={"REMOTE_ADDR": "203.0.113.7"})
+
+    assert created.json["error"]["message"] == "Access denied: Log in to give feedback"
+    assert flagged.json["error"]["message"] == "Access denied: Log in to give feedback"
+    model.Session.expire_all()
+    assert feedback.Feedback.active().count() == 1
+    stored = feedback.Feedback.get(item.id)
+    assert (stored.flags, stored.moderation) == (0, "approved")  # one flag would have hidden it
+    assert model.Session.query(feedback.FeedbackFlag).count() == 0
+
+
+@pytest.mark.parametrize("action, params", [
+    ("plusresilient_feedback_update_status", {"status": "resolved"}),
+    ("plusresilient_feedback_reply", {"text": "Fixed"}),
+    ("plusresilient_feedback_moderate", {"moderation": "hidden"}),
+    ("plusresilient_feedback_delete", {}),
+    ("plusresilient_feedback_queue", {}),
+    ("plusresilient_feedback_mine", {}),
+])
+@pytest.mark.ckan_config("ckanext.plusresilient.feedback.allow_anonymous", "true")
+def test_the_api_refuses_anonymous_callers_what_needs_a_login(app, cluster, action, params):
+    """Even where anonymous feedback is allowed: these need a person."""
+    organization, _ = cluster
+    dataset = SVRCDataset(owner_org=organization["id"])
+    item = FeedbackItem(package_id=dataset["id"])
+    if action not in ("plusresilient_feedback_queue", "plusresilient_feedback_mine"):
+        params = dict(params, id=item.id)
+
+    refused = app.post(API + action, json=params, status=403)
+
+    assert refused.json["error"]["message"] == "Access denied: Log in to do this"
+    model.Session.expire_all()
+    stored = feedback.Feedback.get(item.id)
+    assert (stored.status, stored.moderation, stored.state) == ("open", "approved", "active")
+
+
 # -- queue and mine ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("who, allowed", [
@@ -662,6 +717,7 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
         self.wfile.write(line.encode() + b"\r\n")
 
     def handle(self) -> None:
+        self.server.connections += 1
         self.reply("220 localhost test SMTP")
         while True:
             line = self.rfile.readline()
@@ -688,6 +744,7 @@ def smtp_server(monkeypatch):
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpHandler)
     server.daemon_threads = True
     server.messages = []
+    server.connections = 0
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setitem(tk.config, "smtp.server", f"127.0.0.1:{server.server_address[1]}")
@@ -697,12 +754,57 @@ def smtp_server(monkeypatch):
     server.server_close()
 
 
+@pytest.fixture
+def mail_log(monkeypatch, caplog):
+    """The feedback module's log lines. clean_db runs the plugins' alembic
+    migrations, whose env.py calls logging's fileConfig, which disables the
+    loggers that exist by then: this one is switched back on for the test."""
+    monkeypatch.setattr(feedback.log, "disabled", False)
+    return caplog
+
+
 def received(server):
     import email
 
     return [email.message_from_bytes(raw) for raw in server.messages]
 
 
+MAIL_ADMINS = "ckanext.plusresilient.feedback.mail_admins"
+
+
+def test_nothing_is_mailed_unless_the_site_asks_for_it(cluster, smtp_server, mail_log):
+    """smtp.server has a default (localhost), so a mail server in the
+    configuration says nothing about the site's wishes: without the option
+    no connection is even tried."""
+    organization, users = cluster
+    dataset = SVRCDataset(owner_org=organization["id"])
+
+    report(context_of("outsider", users), dataset)
+
+    assert smtp_server.connections == 0 and smtp_server.messages == []
+    assert "not mailed" not in mail_log.text
+
+
+@pytest.mark.ckan_config(MAIL_ADMINS, "true")
+def test_without_a_sender_address_nothing_is_sent_and_the_log_says_why(
+        cluster, smtp_server, monkeypatch, mail_log):
+    """CKAN's mailer needs smtp.mail_from (without it, it fails with an
+    AttributeError on every message): one clear line instead."""
+    organization, users = cluster
+    dataset = SVRCDataset(owner_org=organization["id"])
+    monkeypatch.delitem(tk.config, "smtp.mail_from")
+
+    item = report(context_of("outsider", users), dataset)
+
+    assert smtp_server.messages == []
+    assert "AttributeError" not in mail_log.text
+    warnings = [record.getMessage() for record in mail_log.records
+                if record.name == feedback.log.name and record.levelname == "WARNING"]
+    assert warnings == [f"feedback {item['id']} not mailed to the organization's admins: "
+                        f"smtp.mail_from is not set"]
+
+
+@pytest.mark.ckan_config(MAIL_ADMINS, "true")
 def test_the_organizations_admins_are_mailed_about_new_feedback(cluster, smtp_server):
     organization, users = cluster
     dataset = SVRCDataset(owner_org=organization["id"], title="Social cooperatives of Apulia")
@@ -725,17 +827,21 @@ def test_the_organizations_admins_are_mailed_about_new_feedback(cluster, smtp_se
     assert f"/dataset/{dataset['name']}" in body
 
 
-def test_a_mail_server_that_fails_does_not_fail_the_feedback(cluster, monkeypatch):
+@pytest.mark.ckan_config(MAIL_ADMINS, "true")
+def test_a_mail_server_that_fails_does_not_fail_the_feedback(cluster, monkeypatch, mail_log):
     organization, users = cluster
     dataset = SVRCDataset(owner_org=organization["id"])
     closed = socketserver.TCPServer(("127.0.0.1", 0), socketserver.BaseRequestHandler)
     port = closed.server_address[1]
     closed.server_close()  # nothing listens there now
     monkeypatch.setitem(tk.config, "smtp.server", f"127.0.0.1:{port}")
+    monkeypatch.setitem(tk.config, "smtp.mail_from", "portal@example.org")
 
     item = report(context_of("outsider", users), dataset)
 
     assert feedback.Feedback.get(item["id"]) is not None
+    assert f"feedback {item['id']} not mailed to {users['admin']['name']}: MailerException" \
+        in mail_log.text
 
 
 # -- the quality score ------------------------------------------------------------------------

@@ -28,3 +28,32 @@ def test_partial_dates_cover_their_whole_period(value, bounds):
 ])
 def test_lists_arrive_in_every_shape(value, items):
     assert _as_list(value) == items
+
+
+@pytest.mark.parametrize("value, url", [
+    ("https://dati.veneto.it/dataset/x", "https://dati.veneto.it/dataset/x"),
+    ("  HTTP://Example.org:8080/a?b=c#d ", "HTTP://Example.org:8080/a?b=c#d"),
+    ("http://127.0.0.1:5001/fr/datasets/x/", "http://127.0.0.1:5001/fr/datasets/x/"),
+    ("https://example.org/some file.csv", "https://example.org/some file.csv"),
+    ("javascript:alert(1)", None),
+    ("JAVASCRIPT:alert(1)", None),
+    ("  javascript:alert(1)", None),
+    ("java\tscript:alert(1)", None),
+    ("\x01javascript:alert(1)", None),
+    ("data:text/html,<script>alert(1)</script>", None),
+    ("vbscript:msgbox(1)", None),
+    ("ftp://example.org/spec", None),
+    ("//example.org/x", None),
+    ("https://", None),
+    ("https://user:secret@example.org/", None),
+    ("https://example.org:port/", None),
+    ("https://exa mple.org/", None),
+    ("https://example.org/\nx", None),
+    ("", None),
+    (None, None),
+    (42, None),
+])
+def test_http_url_takes_http_and_https_only(value, url):
+    from ckanext.plusresilient.logic.validators import http_url
+
+    assert http_url(value) == url

@@ -14,14 +14,15 @@ from xml.sax.saxutils import escape
 import pytest
 
 from ckanext.plusresilient.safe_http import SafeSession
-from tests.loopback_http import LOOPBACK, Server, policy, server  # noqa: F401 - shared with the tests
+from tests.loopback_http import Server, policy, server, unlisted_server  # noqa: F401 - shared
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GB = 1024 ** 3
 
 
 @pytest.fixture
-def http():
+def http(server):
+    """A session that may reach ``server`` (and no other loopback port)."""
     with SafeSession(policy()) as session:
         yield session
 

@@ -226,6 +226,20 @@ def test_slow_download_stopped_by_the_check_budget(server):
     assert time.monotonic() - started < 3
 
 
+def test_the_limit_covers_every_retry_of_a_stalled_download(server):
+    """Headers, four bytes, then nothing: each attempt waits its read timeout
+    and the session retries; the check's limit must still hold (it once took
+    123.6 s against a 60 s limit)."""
+    url = server.stall("/stall.csv")
+    with SafeSession(policy(timeout=1, retries=3, backoff=0.5)) as session:
+        started = time.monotonic()
+        report = check(url, session, format="CSV", max_seconds=2)
+        elapsed = time.monotonic() - started
+    assert (report.status, report.kind) == ("error", "timeout")
+    assert "2 s limit" in report.message
+    assert elapsed < 2.6
+
+
 def test_validation_over_budget_is_killed(server, http):
     """A schema pattern that backtracks for hours on one cell: no clock checked
     between rows could stop it; the child process is killed at the deadline."""

@@ -201,3 +201,18 @@ def test_the_module_imports_no_ckan():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_checks_cut_by_the_callers_deadline_are_left_out(server, http):
+    """An unfinished check says nothing about a link: it is not reported
+    broken, and the caller's time is not overrun."""
+    server.routes["/slow"] = lambda h: server.stopping.wait(5)
+    server.routes["/fast"] = lambda h: h.reply(200, b"ok")
+    urls = [server.url("/slow"), server.url("/fast")]
+    with SafeSession(policy(timeout=3, retries=2)) as session:
+        started = time.monotonic()
+        results = check_links(urls, session, workers=2, deadline=started + 0.6)
+        elapsed = time.monotonic() - started
+    assert list(results) == [server.url("/fast")]
+    assert results[server.url("/fast")].ok
+    assert elapsed < 1.2

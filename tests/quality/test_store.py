@@ -1,7 +1,8 @@
 """Scoring datasets inside CKAN: what is stored, indexed and reused, on the real stack.
 
-The resources are served by loopback servers (tests/quality/servers.py);
-test.ini allows 127.0.0.0/8, which one test takes away again.
+The resources are served by loopback servers (tests/quality/servers.py),
+each allowed by its own 127.0.0.1:port while it runs; one test uses a server
+that nothing allows.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from ckanext.plusresilient.model import LinkCheck, Quality, QualityHistory
 from ckanext.plusresilient.quality.metadata import INDICATOR_BY_KEY, MAX_POINTS
 from tests.factories import Cluster, LinkCheckRow, QualityRow, SVRCDataset
 
-from .servers import csv_bytes, server  # noqa: F401 - fixture
+from .servers import csv_bytes, server, unlisted_server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -150,8 +151,8 @@ def test_html_served_as_csv_is_a_resource_error_and_the_dataset_is_still_scored(
     assert result["overall"]["components"]["data"] == 0
 
 
-@pytest.mark.ckan_config("ckanext.plusresilient.http.allowed_private_networks", "")
-def test_a_private_address_is_refused_and_never_requested(server):
+def test_a_private_address_is_refused_and_never_requested(unlisted_server):
+    server = unlisted_server
     dataset = complete(server.serve("/cities.csv", csv_bytes(CITIES)), Cluster()["id"])
 
     result = quality.score_dataset(dataset["id"])

@@ -1,8 +1,11 @@
 """``ckan plusresilient demo ...``: serve the sample portals, load the demo."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import signal
+from typing import Iterator
+from urllib.parse import urlsplit
 
 import click
 
@@ -46,6 +49,36 @@ def serve(port: int) -> None:
     click.echo("sample portals stopped")
 
 
+def _reachable(portals_url: str) -> None:
+    """Refuse at once, saying what to allow, a sample portal URL that this
+    portal's outbound policy blocks (a loopback port not allowed)."""
+    from ckanext.plusresilient import config
+    from ckanext.plusresilient.safe_http import FetchError, check_url
+
+    try:
+        check_url(portals_url, config.http_policy())
+    except FetchError as error:
+        if error.kind in ("blocked", "scheme", "malformed"):
+            raise click.ClickException(f"the sample portals cannot be harvested: {error}")
+
+
+@contextlib.contextmanager
+def _allowing(url: str) -> Iterator[None]:
+    """While the load harvests and checks the sample portals it serves itself,
+    their one host:port is allowed, in this process only."""
+    import ckan.plugins.toolkit as tk
+
+    from ckanext.plusresilient.safe_http import ALLOWED_NETWORKS_OPTION
+
+    before = tk.config.get(ALLOWED_NETWORKS_OPTION)
+    entries = before.split() if isinstance(before, str) else list(before or ())
+    tk.config[ALLOWED_NETWORKS_OPTION] = [*entries, urlsplit(url).netloc]
+    try:
+        yield
+    finally:
+        tk.config[ALLOWED_NETWORKS_OPTION] = before
+
+
 @demo.command("load")
 @click.option("--portals-url", metavar="URL",
               help="Where `ckan plusresilient demo serve` serves the sample portals "
@@ -66,9 +99,10 @@ def load_command(portals_url: str | None, rescore: bool) -> None:
             raise click.ClickException(str(error))
 
     if portals_url:
+        _reachable(portals_url)
         summary = run(portals_url)
     else:
-        with serving() as url:
+        with serving() as url, _allowing(url):
             summary = run(url)
         click.echo("the sample portals were served for this load only, so their links no longer "
                    "answer; to keep them alive, run `ckan plusresilient demo serve` and load with "

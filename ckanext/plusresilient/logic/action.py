@@ -9,10 +9,10 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
+from ckanext.plusresilient import config as settings
 from ckanext.plusresilient import helpers, jobs
 from ckanext.plusresilient import portals as directory
-from ckanext.plusresilient import vocabularies
-from ckanext.plusresilient.logic import feedback, quality, quality_stats
+from ckanext.plusresilient.logic import feedback, quality, quality_stats, schema
 
 __all__ = [
     "plusresilient_portal_list",
@@ -42,26 +42,12 @@ HARVEST_SOURCE_TYPE = "harvest"
 SYNCED_FIELDS = ("url", "source_type", "title", "frequency", "config")
 
 
-def _country_codes(value: Any) -> list[str]:
-    """The ``country`` parameter: a code, a comma-separated list, or a list
-    of either (a repeated query parameter). Refuses unknown codes."""
-    if value in (None, "", []):
-        return []
-    items = value if isinstance(value, (list, tuple)) else [value]
-    codes: list[str] = []
-    for item in items:
-        if not isinstance(item, str):
-            raise tk.ValidationError({"country": ["Country codes must be strings"]})
-        codes.extend(c for c in item.split(",") if c.strip())
-    known = vocabularies.get("countries")
-    codes = [directory.normalise_country(c) for c in codes]
-    unknown = sorted({c for c in codes if c not in known})
-    if unknown:
-        raise tk.ValidationError({"country": [
-            f"Unknown country codes {', '.join(unknown)}; "
-            f"allowed: {', '.join(known.codes())}"
-        ]})
-    return list(dict.fromkeys(codes))
+def _validated(name: str, context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The action's parameters checked against its schema (logic/schema.py),
+    first of all: a wrong type is a 409 naming the parameter, never a 500,
+    and the auth function and the logic see only the documented types.
+    Unknown parameters are dropped."""
+    return schema.validate(data_dict, schema.for_action(name), context)
 
 
 def _sources_by_name(names: list[str]) -> dict[str, Any]:
@@ -127,8 +113,9 @@ def plusresilient_portal_list(context: dict[str, Any], data_dict: dict[str, Any]
     :type country: string or list of strings
     :rtype: list of dictionaries
     """
+    data_dict = _validated("plusresilient_portal_list", context, data_dict)
     tk.check_access("plusresilient_portal_list", context, data_dict)
-    codes = _country_codes(data_dict.get("country"))
+    codes = data_dict["country"]
     selected = directory.for_country(codes) if codes else directory.load()
     sources = _sources_by_name([portal.harvest_source_name for portal in selected])
     counts = _dataset_counts(context, [source.id for source in sources.values()])
@@ -162,32 +149,6 @@ def _registered_harvesters() -> set[str]:
         if info and info.get("name"):
             types.add(info["name"])
     return types
-
-
-def _override(value: Any) -> dict[str, str]:
-    """``harvester_override``: software -> source type, as a dict or JSON."""
-    if value in (None, "", {}):
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise tk.ValidationError({"harvester_override": ["Not valid JSON"]})
-    if not isinstance(value, dict):
-        raise tk.ValidationError({"harvester_override": [
-            "Expected a mapping of portal software to harvest source type"
-        ]})
-    problems = [
-        f"{software!r}" for software, source_type in value.items()
-        if software not in directory.SOFTWARE
-        or not isinstance(source_type, str) or not source_type.strip()
-    ]
-    if problems:
-        raise tk.ValidationError({"harvester_override": [
-            f"Invalid entries {', '.join(problems)}: keys must be one of "
-            f"{', '.join(directory.SOFTWARE)} and values source type names"
-        ]})
-    return {software: source_type.strip() for software, source_type in value.items()}
 
 
 def _wanted_source(portal: directory.Portal, source_type: str) -> dict[str, Any]:
@@ -248,10 +209,11 @@ def plusresilient_portals_sync(context: dict[str, Any], data_dict: dict[str, Any
         portals without a harvester or whose harvester is not enabled
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_portals_sync", context, data_dict)
     tk.check_access("plusresilient_portals_sync", context, data_dict)
-    codes = _country_codes(data_dict.get("country"))
-    dry_run = tk.asbool(data_dict.get("dry_run", False))
-    override = _override(data_dict.get("harvester_override"))
+    codes = data_dict["country"]
+    dry_run = data_dict["dry_run"]
+    override = data_dict["harvester_override"]
     registered = _registered_harvesters()
     selected = directory.for_country(codes) if codes else directory.load()
     user = context.get("user")
@@ -312,7 +274,8 @@ def plusresilient_portals_sync(context: dict[str, Any], data_dict: dict[str, Any
 
 # -- quality ---------------------------------------------------------------------------
 
-#: ``by`` of plusresilient_quality_summary -> the Solr field grouped on.
+#: ``by`` of plusresilient_quality_summary -> the Solr field grouped on
+#: (the schema's SUMMARY_GROUPINGS).
 SUMMARY_GROUPS = {
     "country": "vocab_country",
     "region": "vocab_region",
@@ -338,7 +301,12 @@ def plusresilient_quality_show(context: dict[str, Any], data_dict: dict[str, Any
     """The quality annotation of a dataset.
 
     Anyone who may see the dataset may see it; for a dataset the caller may
-    not see the answer is "not found", as for one that does not exist.
+    not see the answer is "not found", as for one that does not exist. The
+    data reports' cell values, column labels and validator messages (the
+    ``first_errors``, and the message of "schema" and "internal" errors) are
+    given only to those who may edit the dataset: they quote the file, which
+    is whatever its URL answered. Others get the figures and error types,
+    and ``details_hidden`` true on each report where something was left out.
 
     :param id: the dataset's id or name
     :type id: string
@@ -354,12 +322,27 @@ def plusresilient_quality_show(context: dict[str, Any], data_dict: dict[str, Any
         "error" status keeps the figures of the last scoring that worked.
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_quality_show", context, data_dict)
     try:
         tk.check_access("plusresilient_quality_show", context, data_dict)
     except tk.NotAuthorized:
         raise tk.ObjectNotFound(tk._("Dataset not found"))
     package = _dataset(data_dict)
-    return quality.annotation(package.id, with_history=tk.asbool(data_dict.get("history", False)))
+    return quality.annotation(package.id, with_history=tk.asbool(data_dict.get("history", False)),
+                              with_details=_may_edit(context, package.id))
+
+
+def _may_edit(context: dict[str, Any], package_id: str) -> bool:
+    """Whether the caller may edit the dataset (and so read what its files say)."""
+    if context.get("ignore_auth"):
+        return True
+    try:
+        tk.check_access("package_update", {"user": context.get("user"),
+                                           "auth_user_obj": context.get("auth_user_obj")},
+                        {"id": package_id})
+    except tk.NotAuthorized:
+        return False
+    return True
 
 
 def plusresilient_quality_refresh(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
@@ -370,8 +353,12 @@ def plusresilient_quality_refresh(context: dict[str, Any], data_dict: dict[str, 
 
     :param id: the dataset's id or name
     :type id: string
-    :param wait: score now, within the background job's time budget, and
-        return the annotation (default false: queue the job)
+    :param wait: score now and return the annotation (default false: queue
+        the job). The checks then take at most
+        ``ckanext.plusresilient.quality.refresh_wait_seconds`` (20 s by
+        default); links and resources not reached by then are reported as not
+        checked (a refresh without ``wait``, which queues the background job
+        and its longer budget, checks them)
     :type wait: bool
 
     :returns: with ``wait``, the annotation as ``plusresilient_quality_show``
@@ -379,10 +366,11 @@ def plusresilient_quality_refresh(context: dict[str, Any], data_dict: dict[str, 
         when a job already waiting in the queue will score the dataset
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_quality_refresh", context, data_dict)
     tk.check_access("plusresilient_quality_refresh", context, data_dict)
     package = _dataset(data_dict)
     if tk.asbool(data_dict.get("wait", False)):
-        return quality.score_dataset(package.id, budget_seconds=jobs.budget_seconds())
+        return quality.score_dataset(package.id, budget_seconds=settings.refresh_wait_seconds())
     return {"package_id": package.id, "queued": jobs.enqueue_scoring(package.id) is not None}
 
 
@@ -428,11 +416,9 @@ def plusresilient_quality_summary(context: dict[str, Any], data_dict: dict[str, 
         groups by decreasing total (empty without ``by``)
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_quality_summary", context, data_dict)
     tk.check_access("plusresilient_quality_summary", context, data_dict)
-    by = data_dict.get("by") or None
-    if by is not None and by not in SUMMARY_GROUPS:
-        raise tk.ValidationError({"by": [
-            tk._("Must be one of: {values}").format(values=", ".join(SUMMARY_GROUPS))]})
+    by = data_dict.get("by")
     types = " OR ".join(f'"{name}"' for name in quality.scored_types())
     scope = f"+dataset_type:({types})"
     group_field = SUMMARY_GROUPS.get(by or "")
@@ -502,6 +488,7 @@ def plusresilient_feedback_create(context: dict[str, Any], data_dict: dict[str, 
     :returns: the item
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_feedback_create", context, data_dict)
     tk.check_access("plusresilient_feedback_create", context, data_dict)
     item = feedback.create(context, data_dict)
     return _item_dict(item, feedback.caller_of(context))
@@ -523,13 +510,14 @@ def plusresilient_feedback_list(context: dict[str, Any], data_dict: dict[str, An
     :param include_hidden: for moderators, also pending and hidden items
         (default false; ignored for others)
     :type include_hidden: bool
-    :param limit: at most this many items (default 50, at most 200)
+    :param limit: at most this many items (default 50; a larger one gives 200)
     :type limit: int
-    :param offset: skip this many first (default 0)
+    :param offset: skip this many first (default 0, at most 2147483647)
     :type offset: int
 
     :rtype: list of dictionaries
     """
+    data_dict = _validated("plusresilient_feedback_list", context, data_dict)
     tk.check_access("plusresilient_feedback_list", context, data_dict)
     package = feedback.dataset_or_not_found(data_dict.get("package_id"))
     who = feedback.caller_of(context)
@@ -544,6 +532,7 @@ def plusresilient_feedback_show(context: dict[str, Any], data_dict: dict[str, An
     :type id: string
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_feedback_show", context, data_dict)
     tk.check_access("plusresilient_feedback_show", context, data_dict)
     item, _ = feedback.item_or_not_found(data_dict.get("id"))
     return _item_dict(item, feedback.caller_of(context))
@@ -561,6 +550,7 @@ def plusresilient_feedback_update_status(context: dict[str, Any], data_dict: dic
     :returns: the item
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_feedback_update_status", context, data_dict)
     tk.check_access("plusresilient_feedback_update_status", context, data_dict)
     item, package = feedback.item_or_not_found(data_dict.get("id"))
     feedback.set_status(item, package, data_dict.get("status"))
@@ -578,6 +568,7 @@ def plusresilient_feedback_reply(context: dict[str, Any], data_dict: dict[str, A
     :returns: the item, with the reply last in ``replies``
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_feedback_reply", context, data_dict)
     tk.check_access("plusresilient_feedback_reply", context, data_dict)
     item, _ = feedback.item_or_not_found(data_dict.get("id"))
     who = feedback.caller_of(context)
@@ -596,6 +587,7 @@ def plusresilient_feedback_moderate(context: dict[str, Any], data_dict: dict[str
     :returns: the item
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_feedback_moderate", context, data_dict)
     tk.check_access("plusresilient_feedback_moderate", context, data_dict)
     item, package = feedback.item_or_not_found(data_dict.get("id"))
     feedback.moderate(item, package, data_dict.get("moderation"))
@@ -611,6 +603,7 @@ def plusresilient_feedback_delete(context: dict[str, Any], data_dict: dict[str, 
     :returns: ``{"id", "state": "deleted"}``
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_feedback_delete", context, data_dict)
     tk.check_access("plusresilient_feedback_delete", context, data_dict)
     item, package = feedback.item_or_not_found(data_dict.get("id"))
     feedback.delete(item, package)
@@ -631,6 +624,7 @@ def plusresilient_feedback_flag(context: dict[str, Any], data_dict: dict[str, An
         caller had already flagged it
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_feedback_flag", context, data_dict)
     tk.check_access("plusresilient_feedback_flag", context, data_dict)
     item, package = feedback.item_or_not_found(data_dict.get("id"))
     new = feedback.flag(item, package, feedback.caller_of(context), data_dict.get("reason"))
@@ -649,12 +643,13 @@ def plusresilient_feedback_queue(context: dict[str, Any], data_dict: dict[str, A
     :type status: string
     :param kind: only items of this kind (optional)
     :type kind: string
-    :param limit: at most this many items (default 50, at most 200)
+    :param limit: at most this many items (default 50; a larger one gives 200)
     :type limit: int
-    :param offset: skip this many first (default 0)
+    :param offset: skip this many first (default 0, at most 2147483647)
     :type offset: int
     :rtype: list of dictionaries
     """
+    data_dict = _validated("plusresilient_feedback_queue", context, data_dict)
     tk.check_access("plusresilient_feedback_queue", context, data_dict)
     who = feedback.caller_of(context)
     organization_id = None
@@ -675,12 +670,13 @@ def plusresilient_feedback_mine(context: dict[str, Any], data_dict: dict[str, An
     :type status: string
     :param kind: only items of this kind (optional)
     :type kind: string
-    :param limit: at most this many items (default 50, at most 200)
+    :param limit: at most this many items (default 50; a larger one gives 200)
     :type limit: int
-    :param offset: skip this many first (default 0)
+    :param offset: skip this many first (default 0, at most 2147483647)
     :type offset: int
     :rtype: list of dictionaries
     """
+    data_dict = _validated("plusresilient_feedback_mine", context, data_dict)
     tk.check_access("plusresilient_feedback_mine", context, data_dict)
     who = feedback.caller_of(context)
     return feedback.as_dicts(feedback.items_of_author(who, data_dict), who)
@@ -690,31 +686,17 @@ def plusresilient_feedback_mine(context: dict[str, Any], data_dict: dict[str, An
 # Figures over the whole catalog, computed in PostgreSQL (logic/quality_stats.py)
 # on the datasets the caller could find by searching, private ones included.
 
-#: Indicators plusresilient_quality_indicators returns by default, and at most.
-INDICATORS_DEFAULT_LIMIT = 10
-INDICATORS_MAX_LIMIT = 50
-
-
-def _at_most(maximum: int) -> Any:
-    def validator(value: Any) -> Any:
-        # navl runs every validator even after one failed: skip what is not a number
-        if isinstance(value, int) and value > maximum:
-            raise tk.Invalid(tk._("Must be at most {maximum}").format(maximum=maximum))
-        return value
-    return validator
-
-
 def _stats_filters(data_dict: dict[str, Any]) -> quality_stats.Filters:
     """``organization`` (id or name) and ``country`` (as in portal_list)."""
     organization_id = None
     wanted = data_dict.get("organization")
-    if wanted not in (None, ""):
-        organization = model.Group.get(wanted) if isinstance(wanted, str) else None
+    if wanted is not None:
+        organization = model.Group.get(wanted)
         if organization is None or not organization.is_organization or organization.state != "active":
             raise tk.ValidationError({"organization": [tk._("Organization not found")]})
         organization_id = organization.id
     return quality_stats.Filters(organization_id=organization_id,
-                                 countries=tuple(_country_codes(data_dict.get("country"))))
+                                 countries=tuple(data_dict["country"]))
 
 
 @tk.side_effect_free
@@ -743,6 +725,7 @@ def plusresilient_quality_trend(context: dict[str, Any], data_dict: dict[str, An
         granularity and no periods when nothing was ever scored
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_quality_trend", context, data_dict)
     tk.check_access("plusresilient_quality_trend", context, data_dict)
     filters = _stats_filters(data_dict)
     return quality_stats.trend(quality_stats.visibility_of(context), filters)
@@ -770,15 +753,11 @@ def plusresilient_quality_indicators(context: dict[str, Any], data_dict: dict[st
         fails are left out
     :rtype: dictionary
     """
+    data_dict = _validated("plusresilient_quality_indicators", context, data_dict)
     tk.check_access("plusresilient_quality_indicators", context, data_dict)
-    schema = {"limit": [tk.get_validator("default")(INDICATORS_DEFAULT_LIMIT),
-                        tk.get_validator("is_positive_integer"), _at_most(INDICATORS_MAX_LIMIT)]}
-    validated, errors = tk.navl_validate({"limit": data_dict.get("limit")}, schema, context)
-    if errors:
-        raise tk.ValidationError(errors)
     filters = _stats_filters(data_dict)
     result = quality_stats.failing_indicators(
-        quality_stats.visibility_of(context), validated["limit"], filters)
+        quality_stats.visibility_of(context), data_dict["limit"], filters)
     for indicator in result["indicators"]:
         indicator["label"] = helpers.plusresilient_quality_indicator_label(indicator)
     return result

@@ -81,13 +81,28 @@ def plusresilient_quality_summary(context: dict[str, Any], data_dict: dict[str, 
 # -- community feedback ------------------------------------------------------------------------
 # Sysadmins never reach these (CKAN lets them pass), so the actions look the
 # items up themselves as well.
+#
+# Who is anonymous is decided from the user name (feedback.logged_in_user),
+# never from context["auth_user_obj"]: through the API that is CKAN's
+# AnonymousUser for a visitor, a truthy object. For the same reason CKAN's
+# own "requires an authenticated user" check, which tests auth_user_obj, lets
+# API visitors through to functions without auth_allow_anonymous_access: each
+# function below that needs a person refuses anonymous callers itself.
 
 def _anonymous_refused(context: dict[str, Any]) -> dict[str, Any] | None:
     """The refusal of an anonymous caller where the site wants authors
     logged in; None when the caller may go on."""
-    if context.get("auth_user_obj") or config.feedback_allow_anonymous():
+    if feedback.logged_in_user(context) is not None or config.feedback_allow_anonymous():
         return None
     return {"success": False, "msg": "Log in to give feedback"}
+
+
+def _login_required(context: dict[str, Any]) -> dict[str, Any] | None:
+    """The refusal of an anonymous caller, whatever the site allows; None
+    for a logged-in one."""
+    if feedback.logged_in_user(context) is not None:
+        return None
+    return {"success": False, "msg": "Log in to do this"}
 
 
 def _visible_item(context: dict[str, Any], data_dict: dict[str, Any]
@@ -128,6 +143,9 @@ def plusresilient_feedback_show(context: dict[str, Any], data_dict: dict[str, An
 
 
 def _moderator(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    refused = _login_required(context)
+    if refused:
+        return refused
     _, package, who = _visible_item(context, data_dict)
     if feedback.may_moderate(who, package):
         return {"success": True}
@@ -152,6 +170,9 @@ def plusresilient_feedback_moderate(context: dict[str, Any], data_dict: dict[str
 
 def plusresilient_feedback_delete(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """The author (moderators hide instead: what was said stays on record)."""
+    refused = _login_required(context)
+    if refused:
+        return refused
     item, _, who = _visible_item(context, data_dict)
     if who.user is not None and item.author_id == who.user.id:
         return {"success": True}
@@ -172,6 +193,9 @@ def plusresilient_feedback_flag(context: dict[str, Any], data_dict: dict[str, An
 def plusresilient_feedback_queue(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """Editors and admins of some organization (of the one asked for, when
     one is)."""
+    refused = _login_required(context)
+    if refused:
+        return refused
     who = feedback.caller_of(context)
     organizations = feedback.moderated_organization_ids(who)
     wanted = data_dict.get("organization")
@@ -188,8 +212,8 @@ def plusresilient_feedback_queue(context: dict[str, Any], data_dict: dict[str, A
 
 
 def plusresilient_feedback_mine(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
-    """Any logged-in user (CKAN refuses anonymous callers before this)."""
-    return {"success": True}
+    """Any logged-in user."""
+    return _login_required(context) or {"success": True}
 
 
 # -- catalog quality: trend and failing indicators ---------------------------------------------

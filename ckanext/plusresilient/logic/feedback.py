@@ -19,8 +19,8 @@ What a change sets off
     rescoring after the commit (when ``quality.auto`` is on). An item made
     public for the first time becomes a "new feedback" activity of the
     dataset; a new item is mailed to the organization's admins when the site
-    has a mail server. Neither the activity's nor the mail's failure fails the
-    action: the feedback itself has been saved.
+    asks for it (``feedback.mail_admins``). Neither the activity's nor the
+    mail's failure fails the action: the feedback itself has been saved.
 
 Abuse
     New items are counted per user (per keyed address hash for anonymous
@@ -47,10 +47,7 @@ from ckan import authz, model
 from ckanext.plusresilient import config, jobs
 from ckanext.plusresilient.model.feedback import (
     CATEGORIES,
-    KINDS,
     MAX_TEXT,
-    MODERATION_STATES,
-    STATUSES,
     Feedback,
     FeedbackFlag,
     FeedbackReply,
@@ -91,7 +88,8 @@ OPEN_STATUSES = ("open", "acknowledged")
 MODERATOR_ROLES = ("editor", "admin")
 #: Characters of a flag's reason.
 MAX_REASON = 500
-DEFAULT_LIMIT = 50
+#: Items one call returns at most, whatever ``limit`` asks (the schema
+#: refuses only what cannot be a page size at all).
 MAX_LIMIT = 200
 #: Line breaks and tabs are text; every other control character is noise or an attack.
 _KEPT_CONTROLS = frozenset("\n\t")
@@ -119,12 +117,20 @@ class Caller:
         return f"ip:{self.ip_hash}" if self.ip_hash else None
 
 
-def caller_of(context: dict[str, Any]) -> Caller:
+def logged_in_user(context: dict[str, Any]) -> model.User | None:
+    """The active user the action runs for; None for an anonymous caller.
+
+    Decided from the user *name*, never from ``auth_user_obj``: through the
+    API that is CKAN's AnonymousUser for a visitor who is not logged in, an
+    object that is truthy.
+    """
     name = context.get("user")
-    user = model.User.get(name) if name else None
-    if user is not None and user.state != "active":
-        user = None
-    return Caller(user=user, ip_hash=hash_address(_client_address()))
+    user = model.User.get(name) if name and isinstance(name, str) else None
+    return user if user is not None and user.state == "active" else None
+
+
+def caller_of(context: dict[str, Any]) -> Caller:
+    return Caller(user=logged_in_user(context), ip_hash=hash_address(_client_address()))
 
 
 def _client_address() -> str | None:
@@ -241,61 +247,40 @@ def clean_text(value: Any, maximum: int = MAX_TEXT) -> tuple[str, str | None]:
     return text, None
 
 
-def _one_of(value: Any, allowed: Iterable[str]) -> str | None:
-    allowed = tuple(allowed)
-    return value if isinstance(value, str) and value in allowed else None
+def validate_new(params: dict[str, Any], package: model.Package) -> NewFeedback:
+    """What create stores, or a ValidationError naming every problem at once.
 
-
-def _must_be_one_of(allowed: Iterable[str]) -> str:
-    return tk._("Must be one of: {values}").format(values=", ".join(allowed))
-
-
-def _rating(value: Any) -> int | None:
-    """1..5, as a number or its text (forms send text); None otherwise."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    return value if isinstance(value, int) and 1 <= value <= 5 else None
-
-
-def validate_new(data_dict: dict[str, Any], package: model.Package) -> NewFeedback:
-    """What create stores, or a ValidationError naming every problem at once."""
+    ``params`` have passed the action's schema (each value of its type,
+    ``text`` a string); what is checked here is how they fit together and
+    with the dataset.
+    """
     errors: dict[str, list[str]] = {}
-    kind = _one_of(data_dict.get("kind"), KINDS)
-    if kind is None:
-        errors["kind"] = [_must_be_one_of(KINDS)]
-
-    rating = None
-    if kind == "rating":
-        rating = _rating(data_dict.get("rating"))
-        if rating is None:
-            errors["rating"] = ["A whole number from 1 to 5"]
-    elif data_dict.get("rating") not in (None, ""):
+    kind = params["kind"]
+    rating = params.get("rating")
+    if kind == "rating" and rating is None:
+        errors["rating"] = ["A whole number from 1 to 5"]
+    elif kind != "rating" and rating is not None:
         errors["rating"] = ["Only ratings have a rating"]
 
-    category = None
-    if kind == "report":
-        category = _one_of(data_dict.get("category"), CATEGORIES)
-        if category is None:
-            errors["category"] = [_must_be_one_of(CATEGORIES)]
-    elif data_dict.get("category") not in (None, ""):
+    category = params.get("category")
+    if kind == "report" and category is None:
+        errors["category"] = [tk._("Must be one of: {values}").format(values=", ".join(CATEGORIES))]
+    elif kind != "report" and category is not None:
         errors["category"] = ["Only quality reports have a category"]
 
-    text, problem = clean_text(data_dict.get("text"))
+    text, problem = clean_text(params.get("text", ""))
     text_needed = kind in ("comment", "suggestion") or (kind == "report" and category == "other")
     if problem:
         errors["text"] = [problem]
     elif text_needed and not text:
         errors["text"] = [tk._("Missing value")]
 
-    resource_id = data_dict.get("resource_id") or None
+    resource_id = params.get("resource_id")
     if resource_id is not None and not _resource_of(resource_id, package):
         errors["resource_id"] = ["Not a resource of this dataset"]
 
     if errors:
         raise tk.ValidationError(errors)
-    assert kind is not None
     return NewFeedback(kind=kind, text=text, rating=rating, category=category,
                        resource_id=resource_id)
 
@@ -308,22 +293,9 @@ def _resource_of(resource_id: Any, package: model.Package) -> bool:
             and resource.state == "active")
 
 
-def _limit_and_offset(data_dict: dict[str, Any]) -> tuple[int, int]:
-    errors = {}
-    values = {}
-    for name, default, maximum in (("limit", DEFAULT_LIMIT, MAX_LIMIT), ("offset", 0, None)):
-        value = data_dict.get(name, default)
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            number = -1
-        if isinstance(value, bool) or number < 0:
-            errors[name] = ["Must be a whole number, 0 or more"]
-            continue
-        values[name] = number if maximum is None else min(number, maximum)
-    if errors:
-        raise tk.ValidationError(errors)
-    return values["limit"], values["offset"]
+def _limit_and_offset(params: dict[str, Any]) -> tuple[int, int]:
+    """The page asked for (validated by the action's schema), at most MAX_LIMIT long."""
+    return min(params["limit"], MAX_LIMIT), params["offset"]
 
 
 # -- rate limit ------------------------------------------------------------------------------
@@ -397,9 +369,8 @@ def create(context: dict[str, Any], data_dict: dict[str, Any]) -> Feedback:
     return item
 
 
-def set_status(item: Feedback, package: model.Package, status: Any) -> Feedback:
-    if _one_of(status, STATUSES) is None:
-        raise tk.ValidationError({"status": [_must_be_one_of(STATUSES)]})
+def set_status(item: Feedback, package: model.Package, status: str) -> Feedback:
+    """``status`` is one of STATUSES (the action's schema checked it)."""
     counted = _counts(item)
     item.status, item.updated = status, _utcnow()
     _after_change(item, package, counted)
@@ -407,11 +378,10 @@ def set_status(item: Feedback, package: model.Package, status: Any) -> Feedback:
     return item
 
 
-def moderate(item: Feedback, package: model.Package, moderation: Any) -> Feedback:
-    """A moderator's decision; it also clears the flags counted so far (the
-    flaggers cannot flag the same item again)."""
-    if _one_of(moderation, MODERATION_STATES) is None:
-        raise tk.ValidationError({"moderation": [_must_be_one_of(MODERATION_STATES)]})
+def moderate(item: Feedback, package: model.Package, moderation: str) -> Feedback:
+    """A moderator's decision (one of MODERATION_STATES, checked by the
+    action's schema); it also clears the flags counted so far (the flaggers
+    cannot flag the same item again)."""
     made_public = moderation == "approved" and item.moderation != "approved"
     counted = _counts(item)
     item.moderation, item.flags, item.updated = moderation, 0, _utcnow()
@@ -545,8 +515,19 @@ def _announced(item: Feedback) -> bool:
 
 def _notify_admins(item: Feedback, package: model.Package, who: Caller) -> None:
     """Mail the organization's admins (not the author) about a new item,
-    when the site has a mail server. Failures are logged, never raised."""
-    if not tk.config.get("smtp.server") or not package.owner_org:
+    when the site asks for it (``feedback.mail_admins``). Failures are
+    logged, never raised.
+
+    Not "when smtp.server is set": CKAN gives it a default (localhost), so
+    it is set on every site, mail server or not. And never without
+    ``smtp.mail_from``: CKAN's mailer builds the From header from it and
+    fails with an AttributeError on every message when it is missing.
+    """
+    if not config.feedback_mail_admins() or not package.owner_org:
+        return
+    if not tk.config.get("smtp.mail_from"):
+        log.warning("feedback %s not mailed to the organization's admins: "
+                    "smtp.mail_from is not set", item.id)
         return
     from ckan.lib import mailer
 
@@ -596,8 +577,7 @@ def items_of_dataset(who: Caller, package: model.Package, data_dict: dict[str, A
     limit, offset = _limit_and_offset(data_dict)
     query = Feedback.active().filter(Feedback.package_id == package.id)
     query = _filtered(query, data_dict)
-    include_hidden = tk.asbool(data_dict.get("include_hidden", False))
-    if not (include_hidden and may_moderate(who, package)):
+    if not (data_dict["include_hidden"] and may_moderate(who, package)):
         visible = Feedback.moderation == "approved"
         if who.user is not None:
             visible = sa.or_(visible, Feedback.author_id == who.user.id)
@@ -631,19 +611,12 @@ def queue(who: Caller, organization_id: str | None, data_dict: dict[str, Any]) -
     return _page(_filtered(query, data_dict), limit, offset)
 
 
-def _filtered(query: Any, data_dict: dict[str, Any]) -> Any:
-    errors = {}
-    for name, allowed, column in (("status", STATUSES, Feedback.status),
-                                  ("kind", KINDS, Feedback.kind)):
-        value = data_dict.get(name)
-        if value in (None, ""):
-            continue
-        if _one_of(value, allowed) is None:
-            errors[name] = [_must_be_one_of(allowed)]
-            continue
-        query = query.filter(column == value)
-    if errors:
-        raise tk.ValidationError(errors)
+def _filtered(query: Any, params: dict[str, Any]) -> Any:
+    """Only the items of the ``status`` and ``kind`` asked for (validated by
+    the action's schema), when asked."""
+    for name, column in (("status", Feedback.status), ("kind", Feedback.kind)):
+        if params.get(name) is not None:
+            query = query.filter(column == params[name])
     return query
 
 

@@ -50,7 +50,14 @@ from ckanext.plusresilient.model.quality import (
     link_check_table,
     quality_table,
 )
-from ckanext.plusresilient.quality.data import DataLimits, DataReport, check_data, tabular_format
+from ckanext.plusresilient.quality.data import (
+    DataLimits,
+    DataReport,
+    check_data,
+    public_report,
+    tabular_format,
+)
+from ckanext.plusresilient.quality.interruptions import is_interruption
 from ckanext.plusresilient.quality.links import DEFAULT_WORKERS, LINK_TIMEOUT, LinkStatus, check_links
 from ckanext.plusresilient.quality.metadata import score_metadata
 from ckanext.plusresilient.quality.score import (
@@ -137,8 +144,12 @@ def score_dataset(package_id: str, *, with_links: bool = True, with_data: bool =
         _store(package_id, report)
         _reindex(package_id, defer_index_commit)
     except Exception as error:  # noqa: BLE001 - stored on the row, the caller goes on
-        log.exception("quality scoring of dataset %s failed", package_id)
         model.Session.rollback()
+        if is_interruption(error):  # the job runner's timeout: the job must fail, as RQ says
+            _store_error(package_id, "stopped: the scoring job ran out of time before it "
+                                     "was stored")
+            raise
+        log.exception("quality scoring of dataset %s failed", package_id)
         _store_error(package_id, f"{type(error).__name__}: {error}")
     return annotation(package_id)
 
@@ -209,7 +220,8 @@ def _check_within(urls: list[str], deadline: float | None) -> dict[str, LinkStat
                 log.info("link checks stopped by the time budget: %d of %d unchecked",
                          len(urls) - start, len(urls))
                 break
-            results.update(check_links(urls[start:start + LINK_BATCH], http, timeout=timeout))
+            results.update(check_links(urls[start:start + LINK_BATCH], http, timeout=timeout,
+                                       deadline=deadline))
     return results
 
 
@@ -338,10 +350,22 @@ def _reindex(package_id: str, defer_commit: bool) -> None:
 
 # -- reading -----------------------------------------------------------------------------
 
-def annotation(package_id: str, with_history: bool = False) -> dict[str, Any]:
-    """What plusresilient_quality_show returns for a dataset id (no access check)."""
+def annotation(package_id: str, with_history: bool = False,
+               with_details: bool = True) -> dict[str, Any]:
+    """What plusresilient_quality_show returns for a dataset id (no access check).
+
+    Without ``with_details`` the data reports keep their figures and error
+    types but no cell values, labels or validator messages
+    (:func:`~ckanext.plusresilient.quality.data.public_report`): those are for
+    the dataset's editors. Every report then says ``details_hidden``.
+    """
     row = Quality.get(package_id)
     report = _loads(row.report) if row is not None else {}
+    data = report.get("data")
+    if isinstance(data, dict):
+        data = dict(data, resources=[_resource_item(item, with_details)
+                                     for item in data.get("resources") or ()
+                                     if isinstance(item, dict)])
     result = {
         "package_id": package_id,
         "status": row.status if row is not None else "not_scored",
@@ -349,13 +373,22 @@ def annotation(package_id: str, with_history: bool = False) -> dict[str, Any]:
         "error": row.error if row is not None else None,
         "overall": report.get("overall"),
         "metadata": report.get("metadata"),
-        "data": report.get("data"),
+        "data": data,
         "links": report.get("links"),
         "community": report.get("community"),
     }
     if with_history:
         result["history"] = history(package_id)
     return result
+
+
+def _resource_item(item: dict[str, Any], with_details: bool) -> dict[str, Any]:
+    report = item.get("report")
+    if not isinstance(report, dict):
+        return item
+    if with_details:
+        return dict(item, report=dict(report, details_hidden=False))
+    return dict(item, report=public_report(report))
 
 
 def history(package_id: str) -> list[dict[str, Any]]:

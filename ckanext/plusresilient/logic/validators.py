@@ -9,7 +9,7 @@ import calendar
 import json
 import re
 from typing import Any, Iterable
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 import ckan.plugins.toolkit as tk
 from ckan import model
@@ -25,6 +25,8 @@ __all__ = [
     "plusresilient_end_after_start",
     "plusresilient_dataset_links",
     "plusresilient_url_list",
+    "plusresilient_http_url",
+    "plusresilient_resource_url",
     "plusresilient_table_schema",
     "plusresilient_media_type",
 ]
@@ -214,26 +216,75 @@ def _dataset_reference(item: str) -> str:
     return item
 
 
+def _linked_before(field: dict[str, Any], key: tuple, data: dict, context: dict[str, Any]) -> set[str]:
+    """Ids the record being updated already links (none on create)."""
+    package = context.get("package")
+    record_id = data.get(_sibling(key, "id"))
+    if package is None or not record_id or getattr(package, "id", None) != record_id:
+        return set()
+    stored = (package.extras or {}).get(field["field_name"])
+    try:
+        ids = json.loads(stored) if isinstance(stored, str) else []
+    except ValueError:
+        return set()
+    return {item for item in ids if isinstance(item, str)} if isinstance(ids, list) else set()
+
+
+def _may_see(package: model.Package, context: dict[str, Any]) -> bool:
+    """Whether the caller may read the dataset, by package_show's own auth
+    (a fresh context: the caller's holds the record being saved)."""
+    if context.get("ignore_auth"):
+        return True
+    try:
+        tk.check_access("package_show", {"user": context.get("user"), "model": model, "package": package},
+                        {"id": package.id})
+    except tk.NotAuthorized:
+        return False
+    return True
+
+
 @scheming_validator
 def plusresilient_dataset_links(field: dict[str, Any], schema: dict[str, Any]):
-    """Datasets of this portal, given by name, id or URL; stored as ids."""
+    """Datasets of this portal the caller may see, given by name, id or URL;
+    stored as ids.
+
+    A dataset that does not exist and one the caller may not see (another
+    cluster's private dataset) get the same message: the form must not tell
+    whoever probes it which private datasets exist, and the ids it stores are
+    searchable (``vocab_datasets_used``).
+
+    Links the record already has are kept as they are, checked neither for
+    existence nor for visibility: a dataset that became private or was
+    withdrawn after it was linked must not stop the use case's editors from
+    saving it (the edit form gives such links back as ids, since it cannot
+    name them), and keeping them tells the editor nothing new. Pages show a
+    linked dataset only to those who may see it. Only new links are checked.
+    """
 
     def validator(key, data, errors, context):
         items = _list_input(field, key, data, errors, tk._("Expecting a list of datasets"))
         if items is None:
             return
+        linked = _linked_before(field, key, data, context)
         ids: list[str] = []
         unknown: list[str] = []
         for item in items:
             reference = _dataset_reference(str(item))
-            package = model.Package.get(reference)
-            if package is None or package.state != model.State.ACTIVE:
+            package = model.Package.get(reference) if reference else None
+            if package is not None and package.id in linked:
+                package_id = package.id
+            elif package is None and reference in linked:
+                package_id = reference  # purged since it was linked
+            elif package is None or package.state != model.State.ACTIVE or not _may_see(package, context):
                 unknown.append(str(item))
-            elif package.id not in ids:
-                ids.append(package.id)
+                continue
+            else:
+                package_id = package.id
+            if package_id not in ids:
+                ids.append(package_id)
         if unknown:
-            errors[key].append(tk._("These datasets do not exist on this portal: {names}").format(
-                names=", ".join(unknown)))
+            errors[key].append(tk._("These datasets are not on this portal, or you may not see them: "
+                                    "{names}").format(names=", ".join(unknown)))
             return
         data[key] = json.dumps(ids)
 
@@ -242,7 +293,7 @@ def plusresilient_dataset_links(field: dict[str, Any], schema: dict[str, Any]):
 
 @scheming_validator
 def plusresilient_url_list(field: dict[str, Any], schema: dict[str, Any]):
-    """http(s) URLs, stored as a JSON list."""
+    """http(s) URLs (see :func:`http_url`), stored as a JSON list."""
 
     def validator(key, data, errors, context):
         items = _list_input(field, key, data, errors, tk._("Expecting a list of URLs"))
@@ -250,15 +301,84 @@ def plusresilient_url_list(field: dict[str, Any], schema: dict[str, Any]):
             return
         urls = []
         for item in items:
-            parsed = urlparse(str(item).strip())
-            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            url = http_url(item)
+            if url is None:
                 errors[key].append(tk._("'{value}' is not an http(s) URL").format(value=item))
                 return
-            if str(item).strip() not in urls:
-                urls.append(str(item).strip())
+            if url not in urls:
+                urls.append(url)
         data[key] = json.dumps(urls)
 
     return validator
+
+
+# -- URLs --------------------------------------------------------------------------------
+# A URL field is shown as a link. With any other scheme than http(s) —
+# javascript:, data:, vbscript: — a click runs script on the portal's own
+# origin, so links are refused at the schema, dropped by the harvest mapping
+# (which calls the same functions) and, for values stored before, shown as
+# text by the templates.
+
+HTTP_SCHEMES = ("http", "https")
+#: a resource may also be downloaded over FTP (CKAN's ``ckan.valid_url_schemes``)
+RESOURCE_SCHEMES = ("http", "https", "ftp")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HOST = re.compile(r"^[A-Za-z0-9.-]+$")
+
+
+def http_url(value: Any, schemes: tuple[str, ...] = HTTP_SCHEMES) -> str | None:
+    """``value`` without surrounding blanks when it is an absolute URL of one
+    of ``schemes`` with a plain host (letters, digits, dots, hyphens, and an
+    optional numeric port: the host rule of CKAN's ``url_validator``, which
+    the harvested ``url`` must pass too); None otherwise.
+
+    Browsers drop leading blanks, and tabs or newlines anywhere, before
+    reading the scheme (``java<TAB>script:`` is ``javascript:``): control
+    characters are refused outright, and the scheme is read by ``urlsplit``,
+    which reads it as a browser does. Credentials in the address (``https://trusted.example@elsewhere``) are
+    refused as well.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or _CONTROL.search(text):
+        return None
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises ValueError on a port that is not a number
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in schemes or not parts.netloc or "@" in parts.netloc:
+        return None
+    if not parts.hostname or not _HOST.match(parts.hostname):
+        return None
+    return text
+
+
+def plusresilient_http_url(value: Any, context: dict[str, Any]) -> Any:
+    """An http(s) URL (landing page, original page, link, website)."""
+    if _is_empty(value):
+        return value
+    url = http_url(value)
+    if url is None:
+        raise tk.Invalid(tk._("'{value}' is not an http(s) URL").format(value=value))
+    return url
+
+
+def plusresilient_resource_url(key, data, errors, context):
+    """A resource's link: an http(s) or ftp URL, or no scheme at all (CKAN
+    reads ``data.csv`` as ``http://data.csv``); an upload's file name is
+    CKAN's own. Any other scheme could run script when the link is clicked."""
+    value = data.get(key)
+    if errors.get(key) or _is_empty(value) or data.get(_sibling(key, "url_type")) == "upload":
+        return
+    text = str(value)
+    try:
+        scheme = urlsplit(text.strip()).scheme.lower()
+    except ValueError:
+        scheme = "?"
+    if _CONTROL.search(text) or (scheme and scheme not in RESOURCE_SCHEMES):
+        errors[key].append(tk._("'{value}' is not an http(s) or ftp URL").format(value=value))
 
 
 def table_schema_problems(descriptor: Any) -> list[str]:

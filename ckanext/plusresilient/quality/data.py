@@ -14,8 +14,10 @@ Bytes
     errors the publisher never made, and "valid" would claim rows nobody saw.
 
 Time and memory
-    frictionless runs in a child Python process that is killed when the
-    check's time budget (``max_seconds``, download included) runs out, and
+    ``max_seconds`` bounds the whole check: the download (every attempt,
+    retry and backoff of it: a server that sends four bytes and then nothing
+    once held a check for twice its limit) and the validation. frictionless
+    runs in a child Python process that is killed when that budget runs out, and
     whose data segment is capped at ``max_memory`` (RLIMIT_DATA). A thread
     could not be stopped, and a clock checked between rows misses a single
     row that never ends (a regular expression backtracking on one cell) and
@@ -45,7 +47,8 @@ Encoding
     single-byte reading yields the same rows and columns.
 
 :func:`check_data` never raises: every failure is a :class:`DataReport` with
-status "error", a ``kind`` and a one-line message.
+status "error", a ``kind`` and a one-line message. The one exception is a job
+runner's timeout (see :mod:`.interruptions`), which is not the resource's fault.
 
 This module imports no CKAN, and frictionless only in the child process.
 """
@@ -67,9 +70,11 @@ from importlib.util import find_spec
 from typing import IO, Any, Iterator
 from urllib.parse import urlsplit
 
+from ckanext.plusresilient.quality.interruptions import is_interruption
 from ckanext.plusresilient.safe_http import FetchError, SafeSession, _redact, _size
 
-__all__ = ["DataLimits", "DataReport", "check_data", "tabular_format", "STATUSES", "KINDS"]
+__all__ = ["DataLimits", "DataReport", "check_data", "public_report", "tabular_format",
+           "STATUSES", "KINDS"]
 
 log = logging.getLogger(__name__)
 
@@ -208,11 +213,41 @@ def check_data(url: str, *, format: str | None, media_type: str | None,
         report = _check(url, format, media_type, table_schema, http, limits,
                         deadline=started + limits.max_seconds)
     except Exception as error:  # noqa: BLE001 - a check must never take its caller down
+        if is_interruption(error):
+            raise
         log.exception("data check of %s failed", _redact(url))
         report = DataReport.failed("internal", f"the data check of {_redact(url)} failed "
                                                f"unexpectedly ({type(error).__name__})")
     report.seconds = round(time.monotonic() - started, 3)
     return report
+
+
+#: What of a report anyone who may see the dataset reads: figures and error
+#: types. Cell values, column labels and the validator's own words may quote the
+#: file, and a file is whatever its URL answered; they are for those who may
+#: edit the dataset (and can read the file anyway).
+PUBLIC_FIELDS = ("status", "kind", "message", "rows", "bytes", "fields", "error_count",
+                 "errors_by_type", "partial", "seconds")
+#: Kinds whose message may quote the file (labels, values, exception texts).
+_QUOTING_KINDS = {
+    "schema": "the resource's Table Schema does not apply to the file",
+    "internal": "the data check failed unexpectedly",
+}
+
+
+def public_report(report: dict[str, Any]) -> dict[str, Any]:
+    """``report`` (a stored DataReport dict) without what may quote the file:
+    no first errors, and a plain message for the kinds whose message quotes
+    it. ``details_hidden`` says whether anything was left out."""
+    shown = {key: report[key] for key in PUBLIC_FIELDS if key in report}
+    hidden = bool(report.get("first_errors"))
+    plain = _QUOTING_KINDS.get(report.get("kind") or "")
+    if plain is not None:
+        hidden = hidden or shown.get("message") != plain
+        shown["message"] = plain
+    shown["first_errors"] = []
+    shown["details_hidden"] = hidden
+    return shown
 
 
 def tabular_format(format: str | None, media_type: str | None, url: str | None) -> str | None:
@@ -249,6 +284,8 @@ def _check(url: str, format: str | None, media_type: str | None, table_schema: d
         try:
             charset = _download(url, path, http, limits, deadline)
         except FetchError as error:
+            if error.kind == "timeout" and time.monotonic() >= deadline:
+                return _sized(_timeout(limits), path)  # the check's limit, not one read's
             return _fetch_failure(error, url, limits, path)
         except _OutOfTime:
             return _sized(_timeout(limits), path)
@@ -307,7 +344,7 @@ def _download(url: str, path: str, http: SafeSession, limits: DataLimits,
     """Fetch into ``path``; the charset the server declared, if any."""
     with open(path, "wb") as file:
         response = http.get(url, max_bytes=limits.max_bytes,
-                            stream_to=_DeadlineFile(file, deadline))
+                            stream_to=_DeadlineFile(file, deadline), deadline=deadline)
     return response.charset
 
 

@@ -13,6 +13,10 @@ SafeSession refuses a declared Content-Length over that before reading, and
 otherwise stops after the first read (at most 64 KiB), closing the
 connection. A body "too large" for that limit is a server that answered,
 so the link counts as working with the status it sent.
+
+A caller's deadline (a dataset's time budget) cuts the checks still running
+when it passes; those links are left out of the result rather than reported
+broken: an unfinished check says nothing about the link.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ import threading
 import time
 from typing import Any, ContextManager, Iterable
 
+from ckanext.plusresilient.quality.interruptions import is_interruption
 from ckanext.plusresilient.safe_http import FetchError, HttpPolicy, SafeSession
 
 __all__ = ["LinkStatus", "check_link", "check_links", "LINK_TIMEOUT"]
@@ -62,38 +67,50 @@ class LinkStatus:
         return dataclasses.asdict(self)
 
 
-def check_link(url: str, *, http: SafeSession, timeout: float | None = None) -> LinkStatus:
+def check_link(url: str, *, http: SafeSession, timeout: float | None = None,
+               deadline: float | None = None) -> LinkStatus:
     """HEAD ``url``, falling back to a one-byte GET; never raises.
 
     ``timeout`` replaces the session's for this check (a SafeSession's
     timeout is its policy's, so a session with that policy is used: it has
     the policy, not the cookies or auth of a requests.Session given to ``http``).
+    ``deadline`` (``time.monotonic()``) ends the check, retries included.
     """
     started = time.monotonic()
     checked_at = _now()
     with _with_timeout(http, timeout) as session:
-        outcome = _probe(url, session)
+        outcome = _probe(url, session, deadline)
     return LinkStatus(url=url, checked_at=checked_at,
                       seconds=round(time.monotonic() - started, 3), **outcome)
 
 
 def check_links(urls: Iterable[str], http: SafeSession, *, timeout: float | None = None,
-                workers: int = DEFAULT_WORKERS) -> dict[str, LinkStatus]:
+                workers: int = DEFAULT_WORKERS,
+                deadline: float | None = None) -> dict[str, LinkStatus]:
     """Each distinct URL checked once, in input order; ``workers`` threads at most.
 
     A SafeSession serves one thread at a time: with one worker ``http`` is
     used; with more, each thread opens its own session with ``http``'s policy.
-    Entries that are no string (a resource without a URL) are left out.
+    Entries that are no string (a resource without a URL) are left out, and
+    so are the checks the ``deadline`` cut short.
     """
     distinct = list(dict.fromkeys(url for url in urls if isinstance(url, str)))
     workers = max(1, min(workers, MAX_WORKERS, len(distinct)))
     if workers == 1:
         with _with_timeout(http, timeout) as session:
-            return {url: check_link(url, http=session) for url in distinct}
-    policy = http.policy if timeout is None else dataclasses.replace(http.policy,
-                                                                       timeout=timeout)
-    results = _in_threads(distinct, policy, workers)
-    return {url: results[url] for url in distinct}
+            results = {url: check_link(url, http=session, deadline=deadline) for url in distinct}
+    else:
+        policy = http.policy if timeout is None else dataclasses.replace(http.policy,
+                                                                           timeout=timeout)
+        results = _in_threads(distinct, policy, workers, deadline)
+    return {url: results[url] for url in distinct
+            if not _cut_short(results[url], deadline)}
+
+
+def _cut_short(status: LinkStatus, deadline: float | None) -> bool:
+    """A check that timed out because the caller's time was up, not the server's."""
+    return (deadline is not None and status.kind == "timeout"
+            and time.monotonic() >= deadline - 0.05)
 
 
 def _with_timeout(http: SafeSession, timeout: float | None) -> ContextManager[SafeSession]:
@@ -102,7 +119,8 @@ def _with_timeout(http: SafeSession, timeout: float | None) -> ContextManager[Sa
     return SafeSession(dataclasses.replace(http.policy, timeout=timeout))
 
 
-def _in_threads(urls: list[str], policy: HttpPolicy, workers: int) -> dict[str, LinkStatus]:
+def _in_threads(urls: list[str], policy: HttpPolicy, workers: int,
+                deadline: float | None) -> dict[str, LinkStatus]:
     pending: queue.SimpleQueue[str] = queue.SimpleQueue()
     for url in urls:
         pending.put(url)
@@ -116,7 +134,7 @@ def _in_threads(urls: list[str], policy: HttpPolicy, workers: int) -> dict[str, 
                     url = pending.get_nowait()
                 except queue.Empty:
                     return
-                status = check_link(url, http=session)
+                status = check_link(url, http=session, deadline=deadline)
                 with lock:
                     results[url] = status
 
@@ -129,14 +147,14 @@ def _in_threads(urls: list[str], policy: HttpPolicy, workers: int) -> dict[str, 
     return results
 
 
-def _probe(url: str, http: SafeSession) -> dict[str, Any]:
+def _probe(url: str, http: SafeSession, deadline: float | None) -> dict[str, Any]:
     try:
         try:
-            response = http.head(url)
+            response = http.head(url, deadline=deadline)
         except FetchError as error:
             if not _worth_a_get(error):
                 raise
-            response = http.get(url, max_bytes=PROBE_BYTES)
+            response = http.get(url, max_bytes=PROBE_BYTES, deadline=deadline)
         return _answered(response.status, response.url)
     except FetchError as error:
         if error.kind == "too_large" and error.status is not None:
@@ -144,6 +162,8 @@ def _probe(url: str, http: SafeSession) -> dict[str, Any]:
         return {"status": error.status, "ok": False, "kind": error.kind,
                 "message": str(error), "final_url": error.url}
     except Exception as error:  # noqa: BLE001 - one odd URL must not stop a batch
+        if is_interruption(error):
+            raise
         log.exception("link check of %r failed", url)
         return {"status": None, "ok": False, "kind": "malformed",
                 "message": f"cannot check {url!r}: {type(error).__name__}", "final_url": None}
