@@ -45,7 +45,7 @@ def socket_timeout() -> float:
     return consumers.socket_timeout(harvest_queue.get_connection_redis())
 
 
-def allowing(portal: CKANPortal) -> dict[str, str]:
+def allowance_for(portal: CKANPortal) -> dict[str, str]:
     """The consumers' configuration: test.ini, with the portal's port allowed."""
     return {ALLOWED: portal.url.removeprefix("http://")}
 
@@ -96,8 +96,8 @@ def idled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Idled]:
     harvest_queue.purge_queues()  # nothing left over from other tests
     connection = harvest_queue.get_connection_redis()
     portal = CKANPortal(prefix="/opendata").__enter__()
-    gather = consumer("gather", logs / "gather.log", options=allowing(portal))
-    fetch = consumer("fetch", logs / "fetch.log", options=allowing(portal))
+    gather = consumer("gather", logs / "gather.log", options=allowance_for(portal))
+    fetch = consumer("fetch", logs / "fetch.log", options=allowance_for(portal))
     stock = Worker(["harvester", "gather-consumer"], logs / "stock-gather.log")
     # what cron's `ckan harvester run` does, once a second: marks the job Finished
     scheduler = Worker(["plusresilient", "harvest", "scheduler", "--every", "1"],
@@ -233,8 +233,8 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
     server.start()
     portal = CKANPortal(prefix="/opendata").__enter__()
     env = {"CKAN_REDIS_URL": server.url}
-    gather = consumer("gather", workdir / "gather.log", env=env, options=allowing(portal))
-    fetch = consumer("fetch", workdir / "fetch.log", env=env, options=allowing(portal))
+    gather = consumer("gather", workdir / "gather.log", env=env, options=allowance_for(portal))
+    fetch = consumer("fetch", workdir / "fetch.log", env=env, options=allowance_for(portal))
     connection = redis.Redis.from_url(server.url, decode_responses=True)
     try:
         wait_until(lambda: len(beats(connection, gather, fetch)) == 2, 60, "our consumers listening",

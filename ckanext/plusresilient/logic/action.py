@@ -328,7 +328,7 @@ def plusresilient_quality_show(context: dict[str, Any], data_dict: dict[str, Any
     except tk.NotAuthorized:
         raise tk.ObjectNotFound(tk._("Dataset not found"))
     package = _dataset(data_dict)
-    return quality.annotation(package.id, with_history=tk.asbool(data_dict.get("history", False)),
+    return quality.annotation(package.id, with_history=data_dict["history"],
                               with_details=_may_edit(context, package.id))
 
 
@@ -369,7 +369,7 @@ def plusresilient_quality_refresh(context: dict[str, Any], data_dict: dict[str, 
     data_dict = _validated("plusresilient_quality_refresh", context, data_dict)
     tk.check_access("plusresilient_quality_refresh", context, data_dict)
     package = _dataset(data_dict)
-    if tk.asbool(data_dict.get("wait", False)):
+    if data_dict["wait"]:
         return quality.score_dataset(package.id, budget_seconds=settings.refresh_wait_seconds())
     return {"package_id": package.id, "queued": jobs.enqueue_scoring(package.id) is not None}
 

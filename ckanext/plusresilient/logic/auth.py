@@ -89,20 +89,21 @@ def plusresilient_quality_summary(context: dict[str, Any], data_dict: dict[str, 
 # API visitors through to functions without auth_allow_anonymous_access: each
 # function below that needs a person refuses anonymous callers itself.
 
-def _anonymous_refused(context: dict[str, Any]) -> dict[str, Any] | None:
-    """The refusal of an anonymous caller where the site wants authors
-    logged in; None when the caller may go on."""
-    if feedback.logged_in_user(context) is not None or config.feedback_allow_anonymous():
-        return None
-    return {"success": False, "msg": "Log in to give feedback"}
-
-
-def _login_required(context: dict[str, Any]) -> dict[str, Any] | None:
+def _login_required(context: dict[str, Any], msg: str = "Log in to do this"
+                    ) -> dict[str, Any] | None:
     """The refusal of an anonymous caller, whatever the site allows; None
     for a logged-in one."""
     if feedback.logged_in_user(context) is not None:
         return None
-    return {"success": False, "msg": "Log in to do this"}
+    return {"success": False, "msg": msg}
+
+
+def _anonymous_refused(context: dict[str, Any]) -> dict[str, Any] | None:
+    """The refusal of an anonymous caller where the site wants authors
+    logged in; None when the caller may go on."""
+    if config.feedback_allow_anonymous():
+        return None
+    return _login_required(context, "Log in to give feedback")
 
 
 def _visible_item(context: dict[str, Any], data_dict: dict[str, Any]
