@@ -35,6 +35,7 @@ setup(
             "public/**/*",
             "i18n/**/*",
             "vocabularies/*.yaml",
+            "vocabularies/*.json",
             "portals/*.yaml",
             "quality/*.yaml",
             "assets/**/*",

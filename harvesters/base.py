@@ -21,10 +21,13 @@ national aggregator both publish is one CKAN dataset, updated in place.
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
 import json
 import logging
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import ckan.plugins.toolkit as tk
@@ -37,10 +40,12 @@ except ImportError:  # pragma: no cover - CKAN 2.11
 from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
-from ckanext.plusresilient import config
+from ckanext.plusresilient import config, vocabularies
+from ckanext.plusresilient.harvesters import curation, resources
 from ckanext.plusresilient.harvesters import source_config as source_settings
 from ckanext.plusresilient.harvesters.mapping import RemoteDataset, to_package
-from ckanext.plusresilient.model import HarvestRecord
+from ckanext.plusresilient.harvesters.names import new_dataset_name
+from ckanext.plusresilient.model import HarvestedDataset, HarvestRecord
 from ckanext.plusresilient.safe_http import FetchError, SafeSession
 
 log = logging.getLogger(__name__)
@@ -70,6 +75,9 @@ class SVRCHarvester(HarvesterBase):
     description = ""
     #: set by the CLI runner to watch gather page by page: (stage, pages, datasets listed)
     progress: Callable[[str, int, int], None] | None = None
+    #: set by the CLI runner for a full re-harvest: every dataset listed is
+    #: imported again, modified upstream or not (fields edited here are kept)
+    full: bool = False
     #: the largest ``page_size`` a source may ask of the platform's API;
     #: None where the platform decides its pages (the key is then refused)
     page_size_max: int | None = 1000
@@ -110,7 +118,9 @@ class SVRCHarvester(HarvesterBase):
         except source_settings.ConfigError as error:
             self._save_gather_error(_invalid_config(error), harvest_job)
             return []
-        since = _last_complete_gather(harvest_job)
+        full = self.full or bool(source_config.get("force_all"))
+        digest = mapping_digest(source.config)
+        since = None if full else _last_complete_gather(harvest_job)
         http = SafeSession(config.http_policy())
         object_ids: list[str] = []
         counts = {"pages": 0, "listed": 0, "unchanged": 0, "deleted": 0}
@@ -118,7 +128,7 @@ class SVRCHarvester(HarvesterBase):
             for page in self.list_datasets(source.url, source_config, http, since):
                 counts["pages"] += 1
                 counts["listed"] += len(page)
-                object_ids.extend(self._gather_page(harvest_job, page, counts))
+                object_ids.extend(self._gather_page(harvest_job, page, counts, full, digest))
                 model.Session.commit()
                 if self.progress:
                     self.progress("gather", counts["pages"], counts["listed"])
@@ -141,13 +151,21 @@ class SVRCHarvester(HarvesterBase):
         log.info("gather %s: %s", source.url, counts)
         return object_ids
 
-    def _gather_page(self, job: HarvestJob, page: list[Listed], counts: dict[str, int]) -> list[str]:
+    def _gather_page(self, job: HarvestJob, page: list[Listed], counts: dict[str, int],
+                     full: bool, digest: str) -> list[str]:
         """One page in a handful of queries, whatever its size: the records
         and the states of their datasets are read together, and the new
-        objects are written with one flush."""
+        objects are written with one flush.
+
+        A dataset is *not modified* only when its source date is the one
+        recorded, this source still held it, the dataset is active and some
+        harvest object is still its current one (a cleared job history
+        leaves none: importing it again restores the link to its source),
+        and it was mapped with today's rules and configuration (``digest``);
+        ``full`` imports every dataset again."""
         now = datetime.datetime.utcnow()
         records = HarvestRecord.of_source(job.source_id, [listed.identifier for listed in page])
-        active = _active_packages([r.package_id for r in records.values() if r.package_id])
+        current = _current_packages([r.package_id for r in records.values() if r.package_id])
         changed = []
         for listed in page:
             record = records.get(listed.identifier)
@@ -157,8 +175,10 @@ class SVRCHarvester(HarvesterBase):
                 model.Session.add(record)
             record.last_seen_job_id = job.id
             record.last_seen = now
-            unchanged = (record.package_id in active and listed.modified is not None
-                         and record.remote_modified == listed.modified)
+            unchanged = (not full and record.withdrawn is None and record.package_id in current
+                         and listed.modified is not None
+                         and record.remote_modified == listed.modified
+                         and record.mapping_digest == digest)
             obj = HarvestObject(guid=listed.identifier, job=job, source=job.source,
                                 package_id=record.package_id if unchanged else None)
             model.Session.add(obj)
@@ -178,6 +198,7 @@ class SVRCHarvester(HarvesterBase):
     def _gather_deletions(self, job: HarvestJob, counts: dict[str, int]) -> list[str]:
         gone = (model.Session.query(HarvestRecord)
                 .filter(HarvestRecord.source_id == job.source_id,
+                        HarvestRecord.withdrawn.is_(None),
                         sa.or_(HarvestRecord.last_seen_job_id != job.id,
                                HarvestRecord.last_seen_job_id.is_(None)))
                 .yield_per(500))
@@ -227,7 +248,8 @@ class SVRCHarvester(HarvesterBase):
             content = json.loads(harvest_object.content)
             if not content.get("delete"):
                 remote = RemoteDataset.from_dict(content["dataset"])
-                package = to_package(remote, self.settings(harvest_object.source.config))
+                settings = self.settings(harvest_object.source.config)
+                package = to_package(remote, settings)
         except source_settings.ConfigError as error:  # changed since gather
             self._save_object_error(_invalid_config(error), harvest_object, "Import")
             return False
@@ -240,17 +262,25 @@ class SVRCHarvester(HarvesterBase):
         owner_org = _owner_org(source_id)  # a source is a dataset of type harvest
         if owner_org:
             package["owner_org"] = owner_org
-        existing_id = (record.package_id if record and record.package_id
-                       else HarvestRecord.package_for(harvest_object.guid))
+        # this source's own record, else the one by which another source (or
+        # this one, before a clearsource) made a dataset of this identity
+        known = record if record is not None and record.package_id else HarvestRecord.package_for(
+            harvest_object.guid)
+        existing_id = known.package_id if known is not None else None
         if record is None:
             record = HarvestRecord(source_id=source_id, identifier=harvest_object.guid)
             model.Session.add(record)
         try:
             if existing_id and _package_exists(existing_id):
-                package_id = self._update(existing_id, package, harvest_object, context)
+                written = self._update(existing_id, package, harvest_object, context)
             else:
-                package["name"] = self._gen_new_name(remote.title)
-                package_id = self._create(package, record, harvest_object, context)
+                if existing_id and known.package_name and not _name_taken(known.package_name):
+                    # purged (clearsource): the same dataset again, id and name
+                    package["name"] = known.package_name
+                else:
+                    existing_id = None
+                    package["name"] = new_dataset_name(remote.title, remote.remote_id, remote.identifier)
+                written = self._create(package, record, harvest_object, context, existing_id)
         except tk.ValidationError as error:
             model.Session.rollback()
             self._save_object_error(f"Invalid dataset {harvest_object.guid}: {error.error_summary}",
@@ -262,8 +292,11 @@ class SVRCHarvester(HarvesterBase):
             self._save_object_error(f"Could not save dataset {harvest_object.guid}: {error}",
                                     harvest_object, "Import")
             return False
-        record.package_id = package_id
+        record.package_id = written["id"]
+        record.package_name = written["name"]
+        record.withdrawn = None
         record.remote_modified = content["listed"].get("modified")
+        record.mapping_digest = mapping_digest(harvest_object.source.config)
         harvest_object.save()
         return True
 
@@ -273,59 +306,151 @@ class SVRCHarvester(HarvesterBase):
 
     @staticmethod
     def _create(package: dict[str, Any], record: HarvestRecord, harvest_object: HarvestObject,
-                context: dict[str, Any]) -> str:
+                context: dict[str, Any], package_id: str | None = None) -> dict[str, Any]:
         """Create the dataset and index it without a Solr commit of its own.
 
         A Solr commit per dataset is the biggest single cost of a harvest;
         the documents become searchable at Solr's next soft commit, and at
         the latest when ckanext-harvest marks the job finished (it reindexes
-        the source with a commit). The id is chosen here so that the record
-        points at the dataset in the same database transaction that creates
-        it: whatever fails afterwards, the next run updates this dataset
-        instead of creating a second one.
+        the source with a commit). The id is chosen here (or kept, for a
+        dataset purged by a clearsource) so that the record points at the
+        dataset in the same database transaction that creates it: whatever
+        fails afterwards, the next run updates this dataset instead of
+        creating a second one.
         """
-        package["id"] = record.package_id = str(uuid.uuid4())
+        incoming = package.get("resources") or []
+        package["resources"] = resources.match(incoming, [], {})
+        package["id"] = record.package_id = package_id or str(uuid.uuid4())
+        HarvestedDataset.forget(package["id"])
         if index_update_package is None:  # CKAN < 2.12 indexes at commit, with a Solr commit
             _make_current(harvest_object, package["id"], new=True)
             model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
-            return tk.get_action("package_create")(dict(context, return_id_only=True), package)
-        package_id = tk.get_action("package_create")(
-            dict(context, defer_commit=True, return_id_only=True), package)
-        _make_current(harvest_object, package_id, new=True)
-        index_update_package(dict(context), package_id, defer_commit=True)
-        return package_id
+            written = tk.get_action("package_create")(dict(context), package)
+        else:
+            written = tk.get_action("package_create")(dict(context, defer_commit=True), package)
+            _make_current(harvest_object, written["id"], new=True)
+            index_update_package(dict(context), written["id"], defer_commit=True)
+        _remember(written, package, incoming, [])
+        return written
 
     @staticmethod
     def _update(package_id: str, package: dict[str, Any], harvest_object: HarvestObject,
-                context: dict[str, Any]) -> str:
-        existing = tk.get_action("package_show")(dict(context), {"id": package_id})
-        package.update({"id": existing["id"], "name": existing["name"], "state": "active"})
-        package.setdefault("owner_org", existing.get("owner_org"))
+                context: dict[str, Any]) -> dict[str, Any]:
+        """Write the source's new values into the dataset it became, and
+        restore it if it was withdrawn: same id, name and resource ids, and
+        the fields edited here left as they are (``curation.py``)."""
+        current = tk.get_action("package_show")(dict(context, for_update=True), {"id": package_id})
+        harvested = HarvestedDataset.get(package_id)
+        merged, edited = curation.merge(package, _without_harvest_extras(current),
+                                        harvested.values if harvested else None)
+        incoming = package.get("resources") or []
+        merged["resources"] = resources.match(incoming, current.get("resources") or [],
+                                              harvested.resources if harvested else None)
+        merged.update({"id": current["id"], "name": current["name"], "state": "active",
+                       "owner_org": package.get("owner_org") or current.get("owner_org")})
         _make_current(harvest_object, package_id)
-        return tk.get_action("package_update")(dict(context, return_id_only=True), package)
+        written = tk.get_action("package_update")(dict(context), merged)
+        if edited:
+            log.info("%s: kept as edited here: %s", package_id, ", ".join(edited))
+        _remember(written, package, incoming, edited)
+        return written
 
     def _withdraw(self, harvest_object: HarvestObject, record: HarvestRecord | None,
                   context: dict[str, Any]) -> bool:
-        """The source no longer has it: forget this source's claim, and
+        """The source no longer has it: mark this source's claim withdrawn
+        (the record keeps the dataset's identity for its return), and
         withdraw the dataset unless another source still publishes it."""
         package_id = record.package_id if record else harvest_object.package_id
         identifier = harvest_object.guid
         if record is not None:
-            model.Session.delete(record)
+            record.withdrawn = datetime.datetime.utcnow()
             model.Session.flush()
-        if package_id and not HarvestRecord.others_hold(identifier, harvest_object.source.id):
+        model.Session.query(HarvestObject).filter(
+            HarvestObject.package_id == package_id,
+            HarvestObject.harvest_source_id == harvest_object.source.id).update(
+                {"current": False}, synchronize_session=False)
+        harvest_object.current = False
+        harvest_object.package_id = package_id
+        others_hold = HarvestRecord.others_hold(identifier, harvest_object.source.id)
+        if package_id and not others_hold:
             try:
                 tk.get_action("package_delete")(dict(context), {"id": package_id})
             except tk.ObjectNotFound:
                 pass
-        model.Session.query(HarvestObject).filter(
-            HarvestObject.package_id == package_id).update({"current": False},
-                                                           synchronize_session=False)
-        harvest_object.current = False
-        harvest_object.package_id = package_id
+        elif package_id and _package_exists(package_id):
+            # another source still publishes it: that source's last object
+            # becomes the current one, and the index forgets this source
+            _make_latest_current(package_id)
+            model.Session.flush()
+            if index_update_package is not None:
+                index_update_package(dict(context), package_id, defer_commit=True)
+            else:  # pragma: no cover - CKAN 2.11
+                from ckan.lib.search import rebuild
+
+                rebuild(package_id)
         harvest_object.save()
         model.Session.commit()
         return True
+
+
+def mapping_digest(source_config: str | None) -> str:
+    """A digest of what decides how a remote dataset is mapped: the mapping
+    and vocabulary files, and the source's configuration. A dataset imported
+    under another digest is imported again at the next harvest, so an
+    improved ``mapping.yaml`` reaches every dataset, changed upstream or not."""
+    digest = hashlib.sha256(_rules_digest().encode())
+    digest.update(json.dumps(_loaded(source_config), sort_keys=True).encode())
+    return digest.hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=1)
+def _rules_digest() -> str:
+    digest = hashlib.sha256(MAPPING_REVISION.encode())
+    for folder in (Path(__file__).parent, Path(vocabularies.__file__).parent):
+        for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.json")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _loaded(source_config: str | None) -> Any:
+    try:
+        return json.loads(source_config or "{}")
+    except ValueError:
+        return source_config
+
+
+#: Raised by hand when the mapping *code* changes what it makes of a dataset
+#: (the files are digested by themselves).
+MAPPING_REVISION = "2"
+
+
+def _remember(written: dict[str, Any], package: dict[str, Any],
+              incoming: list[dict[str, Any]], edited: list[str]) -> None:
+    """What this import wrote, for the next one: the source's values and
+    which distribution became which resource."""
+    harvested = HarvestedDataset.get(written["id"])
+    if harvested is None:
+        harvested = HarvestedDataset(package_id=written["id"])
+        model.Session.add(harvested)
+    harvested.values = curation.recorded_values(package, written, edited)
+    harvested.resources = resources.keys_of(incoming, written.get("resources") or [])
+    harvested.harvested = datetime.datetime.utcnow()
+    model.Session.flush()
+
+
+def _without_harvest_extras(package: dict[str, Any]) -> dict[str, Any]:
+    """``package_show`` as it can be written back: without the extras
+    ckanext-harvest adds when it shows a harvested dataset."""
+    package = dict(package)
+    if isinstance(package.get("extras"), list):
+        package["extras"] = [extra for extra in package["extras"]
+                             if not str(extra.get("key", "")).startswith("harvest_")]
+    return package
+
+
+def _name_taken(name: str) -> bool:
+    return model.Session.query(model.Package.id).filter(model.Package.name == name).first() is not None
 
 
 def _invalid_config(error: Exception) -> str:
@@ -344,6 +469,21 @@ def _make_current(harvest_object: HarvestObject, package_id: str, new: bool = Fa
     model.Session.flush()
 
 
+def _make_latest_current(package_id: str) -> None:
+    """Make the newest completed object of a source still holding the dataset
+    its current one (ckanext-harvest indexes ``harvest_source_id`` from it)."""
+    holding = [record.source_id for record in HarvestRecord.sources_of(package_id)]
+    latest = (model.Session.query(HarvestObject)
+              .filter(HarvestObject.package_id == package_id,
+                      HarvestObject.harvest_source_id.in_(holding),
+                      HarvestObject.state == "COMPLETE")
+              .order_by(HarvestObject.import_finished.desc().nullslast(),
+                        HarvestObject.gathered.desc())
+              .first()) if holding else None
+    if latest is not None:
+        latest.current = True
+
+
 def _owner_org(package_id: str) -> str | None:
     return model.Session.query(model.Package.owner_org).filter(model.Package.id == package_id).scalar()
 
@@ -352,11 +492,15 @@ def _package_exists(package_id: str) -> bool:
     return model.Session.query(model.Package.id).filter(model.Package.id == package_id).first() is not None
 
 
-def _active_packages(package_ids: list[str]) -> set[str]:
+def _current_packages(package_ids: list[str]) -> set[str]:
+    """The active datasets among these that a harvest object still links to
+    their source."""
     if not package_ids:
         return set()
+    linked = sa.exists().where(HarvestObject.package_id == model.Package.id,
+                               HarvestObject.current.is_(True))
     return {package_id for (package_id,) in model.Session.query(model.Package.id).filter(
-        model.Package.id.in_(package_ids), model.Package.state == model.State.ACTIVE)}
+        model.Package.id.in_(package_ids), model.Package.state == model.State.ACTIVE, linked)}
 
 
 def _last_complete_gather(job: HarvestJob) -> datetime.datetime | None:

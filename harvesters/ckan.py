@@ -203,6 +203,7 @@ def to_remote(package: dict[str, Any], portal_url: str) -> RemoteDataset:
         temporal_end=field("temporal_end"),
         resources=[RemoteResource(
             url=r.get("url") or "",
+            identifier=f"ckan:{r['id']}" if isinstance(r.get("id"), str) and r["id"] else None,
             name=r.get("name"),
             description=r.get("description"),
             format=r.get("format"),

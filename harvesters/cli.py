@@ -12,7 +12,10 @@ def harvest() -> None:
 
 @harvest.command("run")
 @click.argument("source")
-def run(source: str) -> None:
+@click.option("--full", is_flag=True,
+              help="Import every dataset the source lists, changed or not (e.g. after an "
+                   "improved mapping); fields edited here are kept.")
+def run(source: str, full: bool) -> None:
     """Harvest SOURCE (name or id) now, in this process, showing pages and
     datasets as they go, then the job's summary. Exits 1 on any error."""
     import ckan.plugins.toolkit as tk
@@ -37,7 +40,7 @@ def run(source: str) -> None:
             state["bar"].__exit__(None, None, None)
 
     try:
-        summary = run_source(source, progress)
+        summary = run_source(source, progress, full=full)
     except (tk.ObjectNotFound, tk.ValidationError) as error:
         message = error.error_summary if isinstance(error, tk.ValidationError) else error
         raise click.ClickException(str(message))

@@ -377,6 +377,16 @@ def _size(value: Any) -> int | None:
     return size if size >= 0 else None
 
 
+def _distribution_uri(resource: dict[str, Any]) -> str | None:
+    """The distribution's URI; a blank node's label is no identity (each
+    parse names them afresh)."""
+    for candidate in (resource.get("uri"), resource.get("distribution_ref")):
+        text = _text(candidate)
+        if text and text.startswith(("http://", "https://", "urn:")):
+            return text
+    return None
+
+
 def _resources(dataset: dict[str, Any], g) -> list[RemoteResource]:
     resources = []
     for resource in dataset.get("resources") or []:
@@ -389,6 +399,7 @@ def _resources(dataset: dict[str, Any], g) -> list[RemoteResource]:
             licence = _licence_node(g, node, None) if node is not None else None
         resources.append(RemoteResource(
             url=_text(url) or "",
+            identifier=_distribution_uri(resource),
             name=_text(resource.get("name")),
             description=_text(resource.get("description")),
             format=_format(resource.get("format")),

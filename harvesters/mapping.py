@@ -25,6 +25,7 @@ from typing import Any, Iterable
 import yaml
 
 from ckanext.plusresilient import vocabularies
+from ckanext.plusresilient.harvesters.licences import licence_code  # noqa: F401 - shared name
 from ckanext.plusresilient.logic.validators import RESOURCE_SCHEMES, http_url
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ MAPPING_FILE = Path(__file__).with_name("mapping.yaml")
 @dataclass
 class RemoteResource:
     url: str
+    #: the distribution's identity at the source (its id or URI), when it has
+    #: one: what keeps the resource's id when its URL or name changes
+    identifier: str | None = None
     name: str | None = None
     description: str | None = None
     format: str | None = None
@@ -119,20 +123,6 @@ def _vocabulary_codes(name: str, values: Iterable[str]) -> list[str]:
     return codes
 
 
-def licence_code(value: str | None) -> str:
-    """Our licence code for a CKAN id, an EU URI, a licence URL or a title."""
-    if not value:
-        return "notspecified"
-    codes = _vocabulary_codes("licences", [value])
-    if codes:
-        return codes[0]
-    folded = _fold(value).rstrip("/")
-    for code, aliases in _mapping()["licence_aliases"].items():
-        if folded in {_fold(str(a)).rstrip("/") for a in aliases}:
-            return code
-    return "notspecified"
-
-
 def _language_codes(values: Iterable[str]) -> list[str]:
     codes = _vocabulary_codes("languages", values)
     for value in values:  # three-letter codes (ita, spa) and EU URIs' last segment
@@ -145,22 +135,33 @@ def _language_codes(values: Iterable[str]) -> list[str]:
 
 def to_package(remote: RemoteDataset, source: dict[str, Any]) -> dict[str, Any]:
     """The SVRC dataset for ``remote``, harvested through a source whose
-    config gives ``country``, ``region``, ``language``, ``portal`` and
-    optionally ``default_scenario``."""
+    config (as ``source_config.parse`` reads it: codes) gives ``country``,
+    ``region``, ``language``, ``portal`` and optionally ``default_scenario``,
+    ``default_theme`` and ``default_od_category``.
+
+    The source's defaults fill only what the dataset's own words leave
+    empty: a category the words suggest wins over ``default_od_category``,
+    and any theme (the dataset's, or one its matched category implies) over
+    ``default_theme``; without ``default_theme``, the default category
+    implies the theme as a matched one would."""
     words = [*remote.tags, *remote.themes, *remote.categories, remote.title]
     od_categories = match_codes("od_categories", [*remote.tags, *remote.themes, *remote.categories])
     si_areas = match_codes("si_areas", words)
-    themes = _vocabulary_codes("data_themes", remote.themes)
+    themes = _vocabulary_codes("data_themes", remote.themes) or _themes_of(od_categories)
+    if not od_categories and source.get("default_od_category"):
+        od_categories = [source["default_od_category"]]
     if not themes:
-        by_category = _mapping()["theme_by_od_category"]
-        themes = list(dict.fromkeys(by_category[c] for c in od_categories if c in by_category))
+        themes = [source["default_theme"]] if source.get("default_theme") else _themes_of(od_categories)
     scenario_by_area = _mapping()["scenario_by_si_area"]
     scenarios = list(dict.fromkeys(scenario_by_area[a] for a in si_areas if a in scenario_by_area))
     if not scenarios:
         scenarios = [source.get("default_scenario") or "public-services"]
 
-    country = remote.country or source.get("country")
-    region = remote.region or (source.get("region") if country == source.get("country") else None)
+    # the dataset's own place in the vocabularies' codes ("gr" is EL), else the
+    # source's; a country outside the vocabulary stays, for the schema to refuse
+    country = (_single_code("countries", remote.country) or remote.country) or source.get("country")
+    region = ((_single_code("regions", remote.region) or remote.region)
+              or (source.get("region") if country == source.get("country") else None))
     if region and country and region not in {t.code for t in vocabularies.regions_of(country)}:
         region = None
     language = _language_codes(remote.language) or ([source["language"]] if source.get("language") else [])
@@ -195,6 +196,12 @@ def to_package(remote: RemoteDataset, source: dict[str, Any]) -> dict[str, Any]:
     if remote.contact_name or remote.contact_email:
         package["contact"] = [{"name": remote.contact_name or "", "email": remote.contact_email or ""}]
     return {key: value for key, value in package.items() if value not in (None, "", [])}
+
+
+def _themes_of(od_categories: Iterable[str]) -> list[str]:
+    """The EU data themes ``mapping.yaml`` gives these open-data categories."""
+    by_category = _mapping()["theme_by_od_category"]
+    return list(dict.fromkeys(by_category[c] for c in od_categories if c in by_category))
 
 
 def checked_url(value: str | None, what: str, identifier: str,
@@ -237,8 +244,14 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
     return cleaned
 
 
+#: Key of a resource dict that says which remote distribution it is; taken
+#: out before the dataset is written (see harvesters/resources.py).
+REMOTE_KEY = "__remote_key"
+
+
 def _resource(resource: RemoteResource, url: str) -> dict[str, Any]:
     data = {
+        REMOTE_KEY: resource.identifier,
         "url": url,
         "name": resource.name or url.rsplit("/", 1)[-1],
         "description": resource.description,

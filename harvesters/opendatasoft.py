@@ -244,6 +244,7 @@ def _resources(dataset: dict[str, Any], base: str, licence: str | None) -> list[
             title = item.get("title") or str(item["id"])
             resources.append(RemoteResource(
                 url=f"{dataset_path}/{path}/{quote(str(item['id']), safe='')}",
+                identifier=f"ods:{dataset['dataset_id']}:{path}:{item['id']}",
                 name=title, description=item.get("description") or None,
                 format=_extension_format(title) or _extension_format(item.get("url")),
                 mimetype=item.get("mimetype"), license=licence))

@@ -54,9 +54,12 @@ def find_source(reference: str) -> HarvestSource:
     return source
 
 
-def run_source(reference: str, progress: Callable[[str, int, int], None] | None = None) -> Summary:
+def run_source(reference: str, progress: Callable[[str, int, int], None] | None = None,
+               full: bool = False) -> Summary:
     """Gather, then fetch and import every object, then close the job.
-    ``progress(stage, done, total)`` is called as it goes."""
+    ``progress(stage, done, total)`` is called as it goes; ``full`` imports
+    every dataset the source lists, changed or not (fields edited here are
+    kept)."""
     source = find_source(reference)
     harvester = harvester_for(source)
     running = model.Session.query(HarvestJob).filter(
@@ -70,10 +73,12 @@ def run_source(reference: str, progress: Callable[[str, int, int], None] | None 
     if progress:
         progress("gather", 0, 0)
     harvester.progress = progress
+    harvester.full = full
     try:
         object_ids = queue.gather_stage(harvester, job)
     finally:
         harvester.progress = None
+        harvester.full = False
     object_ids = object_ids if isinstance(object_ids, list) else []
     total = len(object_ids)
     for done, object_id in enumerate(object_ids, start=1):

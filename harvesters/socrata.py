@@ -32,26 +32,6 @@ PAGE_SIZE = 100          # Discovery API (its default and a cheap page)
 VIEWS_PAGE_SIZE = 200    # /api/views
 MAX_OFFSET = 10_000      # the Discovery API refuses offset + limit beyond this
 
-#: Socrata's own licence list (ids of /api/views, names of the Discovery API)
-#: -> our licence codes; anything else goes through the shared mapping.
-SOCRATA_LICENCES = {
-    "cc0_10": "cc-zero",
-    "creative commons 1.0 universal (public domain dedication)": "cc-zero",
-    "creative commons 0 1.0 universal": "cc-zero",
-    "cc_40_by": "cc-by",
-    "creative commons attribution 4.0 international": "cc-by",
-    "cc_40_by_sa": "cc-by-sa",
-    "creative commons attribution | share alike 4.0 international": "cc-by-sa",
-    "cc_40_by_nc": "cc-nc",
-    "odc_by": "odc-by",
-    "odbl": "odc-odbl",
-    "open data commons open database license": "odc-odbl",
-    "pddl": "odc-pddl",
-    "italian open data license v2.0": "iodl-2.0",
-    "public_domain": "other-open",
-    "public domain": "other-open",
-}
-
 
 def portal_root(url: str) -> str:
     """The domain root of a portal given by its root or any of its API URLs."""
@@ -199,9 +179,8 @@ def _licence(*candidates: Any) -> str | None:
     licence we know, else the first one given (reported as not specified)."""
     given = [c.strip() for c in candidates if isinstance(c, str) and c.strip()]
     for candidate in given:
-        known = SOCRATA_LICENCES.get(candidate.lower())
-        if known:
-            return known
+        if licence_code(candidate) != "notspecified":  # a licenseId or name the register knows
+            return candidate
         link = candidate
         if "creativecommons.org" in link:  # terms links point at the legal code
             link = link.replace("http://", "https://").removesuffix("legalcode").rstrip("/") + "/"

@@ -16,8 +16,9 @@ Keys, all optional (``null`` is the same as leaving a key out):
     the source's identifier, written into each dataset's ``source_portal``:
     letters, digits, ``.``, ``-`` and ``_``, at most 100 (``dati-veneto``).
 ``country``
-    a country code of the ``countries`` vocabulary (any case), given to the
-    datasets that do not say their own.
+    a country code of the ``countries`` vocabulary (any case, or one of its
+    aliases: ``GR`` for Greece's ``EL``), given to the datasets that do not
+    say their own.
 ``region``
     a region of that country (``regions`` vocabulary); needs ``country``.
 ``language``
@@ -25,11 +26,28 @@ Keys, all optional (``null`` is the same as leaving a key out):
     texts, for datasets that do not say it.
 ``default_scenario``
     an SVRC macro-scenario, for datasets whose words suggest none.
+``default_theme``
+    an EU data theme (``data_themes`` vocabulary: ``SOCI``, any case, or its
+    URI), for datasets that bring no theme and whose words suggest none. A
+    source knows what it publishes (a regional statistics office, a health
+    agency): without it such datasets had no theme at all, and disappeared
+    from the theme facet.
+``default_od_category``
+    an open-data category (``od_categories`` vocabulary), for datasets whose
+    words suggest none. Without ``default_theme``, such a dataset's theme
+    follows from this category, as from a matched one.
 ``page_size``
     datasets asked for per listing page: a whole number from 1 to the
     platform's largest page (:attr:`SVRCHarvester.page_size_max`: 1000, or
     100 on OpenDataSoft). A DCAT catalogue decides its own pages, and its
     harvester refuses the key rather than ignore it.
+
+``force_all``
+    ``true`` to import every dataset at every harvest, whether or not the
+    source says it changed (as ckanext-harvest's CKAN harvester's key of
+    that name): for a source whose modification dates cannot be trusted.
+    Fields edited here are kept all the same. For a single full run, see
+    ``ckan plusresilient harvest run SOURCE --full``.
 
 Any other key is refused with the list of known ones: a misspelt
 ``page_sise`` would otherwise be silently ignored.
@@ -44,11 +62,13 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.plusresilient import vocabularies
 
-KEYS = ("portal", "country", "region", "language", "default_scenario", "page_size")
+KEYS = ("portal", "country", "region", "language", "default_scenario", "default_theme",
+        "default_od_category", "page_size", "force_all")
 
 _PORTAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 #: key -> vocabulary of its code
-_CODED = {"country": "countries", "language": "languages", "default_scenario": "scenarios"}
+_CODED = {"country": "countries", "language": "languages", "default_scenario": "scenarios",
+          "default_theme": "data_themes", "default_od_category": "od_categories"}
 
 
 class ConfigError(ValueError):
@@ -121,4 +141,11 @@ def parse(text: str | None, page_size_max: int | None = 1000) -> dict[str, Any]:
             raise ConfigError(tk._("page_size must be a whole number from 1 to {largest}, not {value}").format(
                 largest=page_size_max, value=_shown(page_size)))
         settings["page_size"] = page_size
+    force_all = values.get("force_all")
+    if force_all is not None:
+        if not isinstance(force_all, bool):
+            raise ConfigError(tk._("force_all must be true or false, not {value}").format(
+                value=_shown(force_all)))
+        if force_all:
+            settings["force_all"] = True
     return settings

@@ -213,6 +213,7 @@ def _resource(resource: dict[str, Any]) -> RemoteResource:
     filesize = resource.get("filesize")
     return RemoteResource(
         url=_text(resource.get("url")) or "",
+        identifier=f"udata:{_text(resource.get('id'))}" if _text(resource.get("id")) else None,
         name=_text(resource.get("title")),
         description=_text(resource.get("description")),
         format=_text(resource.get("format")),

@@ -80,7 +80,7 @@ def test_a_harvested_portal_links_to_its_datasets(app):
 
     body = app.get("/portals", query_string={"country": "SI"}).body
 
-    assert f'href="/dataset/?harvest_source_id={source["id"]}">0</a>' in body
+    assert f'href="/dataset/?vocab_harvest_sources={source["id"]}">0</a>' in body
 
 
 def test_the_cli_lists_a_country(cli):

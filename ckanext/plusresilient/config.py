@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 
 import ckan.plugins.toolkit as tk
 
@@ -29,6 +30,24 @@ def check_at_startup() -> None:
     allowance without a port (it would open every service of a machine):
     a mistake found at the first harvest is found too late."""
     http_policy()
+
+
+# -- portal directory ----------------------------------------------------------------------
+
+PORTALS_ORGANIZATION_OPTION = "ckanext.plusresilient.portals.organization"
+#: What a CKAN name may be (ckan.logic.validators.name_validator); an id is one too.
+_CKAN_NAME_RE = re.compile(r"^[a-z0-9_-]{2,100}$")
+
+
+def portals_organization() -> str:
+    """The name or id of the organization that owns the directory's harvest
+    sources. Checked here, so that a value no organization can have is one
+    clear message naming the option rather than a failed create further on."""
+    value = str(tk.config.get(PORTALS_ORGANIZATION_OPTION) or "").strip()
+    if not _CKAN_NAME_RE.match(value):
+        raise ValueError(f"{PORTALS_ORGANIZATION_OPTION} must name an organization (2 to 100 "
+                         f"lower-case letters, digits, '-' or '_'), not {value!r}")
+    return value
 
 
 def quality_auto() -> bool:

@@ -34,6 +34,7 @@ __all__ = [
     "plusresilient_decimal",
     "plusresilient_platform_functions",
     "plusresilient_as_list",
+    "plusresilient_harvest_provenance",
     "humanize_entity_type",
 ]
 
@@ -328,3 +329,38 @@ def plusresilient_decimal(value: float, digits: int = 1) -> str:
 
     pattern = "#,##0." + "0" * digits if digits > 0 else "#,##0"
     return format_decimal(value, format=pattern)
+
+
+# -- harvest provenance ------------------------------------------------------------------
+
+def plusresilient_harvest_provenance(pkg: dict[str, Any]) -> dict[str, Any] | None:
+    """The sources of a harvested dataset and its fields edited here, ready
+    to show (labels in the user's language); None for a dataset made here."""
+    try:
+        shown = tk.get_action("plusresilient_harvest_provenance")({}, {"id": pkg["id"]})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return None
+    if not shown["sources"] and not shown["edited_here"]:
+        return None
+    fields = {field["field_name"]: field for field in
+              (tk.h.scheming_get_dataset_schema(pkg.get("type") or "dataset") or {}).get("dataset_fields", [])}
+    for item in shown["edited_here"]:
+        field = fields.get(item["field"], {})
+        item["label"] = tk.h.scheming_language_text(field.get("label")) or item["field"]
+        item["value_text"] = _shown_value(field, item["value"])
+        item["source_text"] = _shown_value(field, item["source_value"]) or tk._("(none)")
+    return shown
+
+
+def _shown_value(field: dict[str, Any], value: Any) -> str:
+    """A field's value as words: vocabulary labels, tag names, contacts."""
+    values = value if isinstance(value, list) else ([] if value in (None, "") else [value])
+    words = []
+    for item in values:
+        if isinstance(item, dict):
+            item = item.get("display_name") or item.get("name") or item.get("email") or ""
+        elif field.get("vocabulary"):
+            item = plusresilient_vocabulary_label(field["vocabulary"], str(item))
+        words.append(str(item))
+    return ", ".join(word for word in words if word)
+

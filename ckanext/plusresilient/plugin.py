@@ -7,7 +7,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 from ckanext.plusresilient import config as settings
-from ckanext.plusresilient import jobs, search
+from ckanext.plusresilient import jobs, licence_register, search
 
 
 @tk.blanket.actions
@@ -31,6 +31,7 @@ class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "plusresilient")
+        licence_register.use_by_default(config)  # the licences of the MED portals
 
     def configure(self, config: Any) -> None:
         settings.check_at_startup()

@@ -9,13 +9,21 @@ The quality band and score come from the stored annotation, read at index
 time (one primary-key query), as ``plusresilient_quality_band`` and
 ``plusresilient_quality_score``. The datasets' own dicts stay as they are:
 pages read the annotation through plusresilient_quality_show.
+
+A dataset that several harvest sources publish (a regional portal and the
+national aggregator) is one CKAN dataset, but ckanext-harvest indexes one
+``harvest_source_id``, that of the source which imported it last. Every
+source that publishes it is indexed in ``vocab_harvest_sources``, so that
+the portal directory counts it under each.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan import model
 
 from ckanext.plusresilient import vocabularies
 from ckanext.plusresilient.helpers import current_language
@@ -40,6 +48,9 @@ INDEXED_VOCABULARY_FIELDS: dict[str, str] = {
 # indexed as vocab_<field> too, without labels
 INDEXED_LINK_FIELDS = ("datasets_used",)
 QUALITY_BAND_FACET = "plusresilient_quality_band"
+#: Every harvest source that publishes the dataset (multi-valued, in CKAN's
+#: own schema as vocab_*).
+HARVEST_SOURCES_FIELD = "vocab_harvest_sources"
 
 
 def dataset_type_labels() -> dict[str, str]:
@@ -135,7 +146,30 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
             pkg_dict[f"vocab_{field}"] = values
     if pkg_dict.get("id"):
         pkg_dict.update(quality.index_values(pkg_dict["id"]))
+        sources = harvest_sources(pkg_dict["id"])
+        if sources:
+            pkg_dict[HARVEST_SOURCES_FIELD] = sources
     return pkg_dict
+
+
+def harvest_sources(package_id: str) -> list[str]:
+    """The ids of the harvest sources that publish the dataset now.
+
+    Our harvesters' records that hold it (package_id set, not withdrawn),
+    and the source of its current harvest object: the source importing the
+    dataset right now writes its record only after the dataset is indexed,
+    and ckanext-harvest's own harvesters keep no record at all.
+    """
+    from ckanext.plusresilient.model import HarvestRecord
+
+    ids = [record.source_id for record in HarvestRecord.sources_of(package_id)]
+    if p.plugin_loaded("harvest"):  # without it, there may be no harvest_object table
+        from ckanext.harvest.model import HarvestObject
+
+        ids += [source_id for (source_id,) in model.Session.query(HarvestObject.harvest_source_id)
+                .filter(HarvestObject.package_id == package_id,
+                        HarvestObject.current.is_(True))]
+    return sorted(set(ids))
 
 
 def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:

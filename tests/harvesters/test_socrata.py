@@ -157,7 +157,7 @@ def test_a_domain_without_the_discovery_api_is_read_through_api_views():
         assert centres["license_id"] == "cc-by"
         assert centres["od_category"] == ["health-social"]  # from the tag "hospital"
         assert centres["modified"] == "2024-03-01"
-        assert by_title["Dataset 0"]["license_id"] == "other-open"  # Socrata's "Public Domain"
+        assert by_title["Dataset 0"]["license_id"] == "other-pd"  # Socrata's "Public Domain"
 
         portal.hits.clear()
         again = run_source(source["id"])

@@ -63,8 +63,13 @@ def _refused(config, source_type="plusresilient_ckan") -> str:
     ({"portal": ""}, ["portal", "letters, digits"]),
     ({"portal": "<script>"}, ["portal", "letters, digits"]),
     ({"portal": 12}, ["portal", "letters, digits"]),
+    ({"default_theme": "social"}, ["default_theme", "'social'", "AGRI, ECON"]),
+    ({"default_od_category": "SOCI"}, ["default_od_category", "'SOCI'", "demography, employment"]),
+    ({"country": "GRC"}, ["country", "'GRC'"]),
+    ({"country": "GR", "region": "ITH3"}, ["Region 'ITH3' is not in EL", "EL30"]),
     ({"colour": "blue", "page_sise": 10}, ["colour, page_sise", "Known keys: portal, country, region, "
-                                                                "language, default_scenario, page_size"]),
+                                                                "language, default_scenario, default_theme, "
+                                                                "default_od_category, page_size"]),
     ("[1, 2]", ["JSON object"]),
     ("{not json", ["not valid JSON"]),
 ])
@@ -90,7 +95,8 @@ def test_a_catalogue_harvester_says_it_takes_no_page_size():
 @pytest.mark.parametrize("source_type", SOURCE_TYPES)
 def test_a_good_configuration_is_kept_as_written(source_type):
     config = json.dumps({"portal": "dati-veneto", "country": "it", "region": "ITH3", "language": "IT",
-                         "default_scenario": "social-smes", "page_size": None})
+                         "default_scenario": "social-smes", "default_theme": "soci",
+                         "default_od_category": "Health-Social", "page_size": None})
     assert _create(config, source_type)["config"] == config
     assert _create("", source_type, name="empty-config")["config"] in ("", None)
 

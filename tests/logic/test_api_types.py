@@ -148,6 +148,7 @@ def world():
                                          "status": "open", "limit": 5, "offset": 0},
         "plusresilient_feedback_mine": {"kind": "rating", "status": "open", "limit": 5,
                                         "offset": 0},
+        "plusresilient_harvest_provenance": {"id": dataset["name"]},
     }
     for name in ("plusresilient_feedback_show", "plusresilient_feedback_update_status",
                  "plusresilient_feedback_reply", "plusresilient_feedback_moderate",

@@ -134,8 +134,9 @@ def test_sync_creates_one_source_per_portal_and_is_idempotent(sysadmin):
     assert source["url"] == portal.api_url
     assert source["title"] == portal.name
     assert source["source_type"] == "ckan"
-    assert source["frequency"] == "MANUAL"
-    assert source["owner_org"] is None
+    assert source["frequency"] == portal.frequency == "WEEKLY"
+    organization = call_action("organization_show", id="med-open-data-portals")
+    assert source["owner_org"] == organization["id"]
     assert json.loads(source["config"]) == {
         "portal": "it-dati-gov", "country": "IT", "region": None, "language": "it"}
     regional = json.loads(call_action("harvest_source_show", id="portal-it-toscana")["config"])

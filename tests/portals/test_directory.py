@@ -91,7 +91,7 @@ def test_load_is_cached_but_hands_out_copies():
 def test_as_dict_has_every_field():
     assert set(portals.by_id("fr-data-gouv").as_dict()) == {
         "id", "name", "url", "country", "region", "level", "software",
-        "api_url", "harvester", "language", "verified",
+        "api_url", "harvester", "language", "verified", "frequency",
     }
 
 
@@ -129,6 +129,9 @@ def test_a_good_file_loads(tmp_path):
     ({"verified": "yes"}, "verified must be true or false"),
     ({"id": "Bad Id"}, "id must be lower-case"),
     ({"extra": 1}, "unknown keys"),
+    ({"frequency": "HOURLY"}, "frequency must be one of MANUAL, DAILY, WEEKLY, BIWEEKLY, MONTHLY, ALWAYS"),
+    ({"frequency": 7}, "frequency must be one of"),
+    ({"frequency": None}, "frequency must be one of"),
 ])
 def test_a_bad_entry_is_refused_naming_the_portal(tmp_path, change, message):
     entry = dict(GOOD, **change)
@@ -141,6 +144,23 @@ def test_a_missing_key_is_refused(tmp_path):
     entry = {k: v for k, v in GOOD.items() if k != "language"}
     with pytest.raises(ValueError, match=r"missing keys \['language'\]"):
         portals.load_file(_write(tmp_path, entry))
+
+
+def test_the_frequency_is_optional_and_weekly_by_default(tmp_path):
+    (portal,) = portals.load_file(_write(tmp_path, GOOD))
+    assert portal.frequency == "WEEKLY"
+
+
+@pytest.mark.parametrize("frequency, expected", [
+    ("DAILY", "DAILY"), ("monthly", "MONTHLY"), (" Biweekly ", "BIWEEKLY"), ("MANUAL", "MANUAL"),
+])
+def test_a_frequency_takes_ckanext_harvests_values_in_any_case(tmp_path, frequency, expected):
+    (portal,) = portals.load_file(_write(tmp_path, dict(GOOD, frequency=frequency)))
+    assert portal.frequency == expected
+
+
+def test_every_shipped_portal_has_a_harvest_frequency():
+    assert {p.frequency for p in portals.load()} <= set(portals.FREQUENCIES)
 
 
 def test_duplicate_ids_are_refused(tmp_path):

@@ -10,9 +10,9 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 from ckanext.plusresilient import config as settings
-from ckanext.plusresilient import helpers, jobs
+from ckanext.plusresilient import helpers, jobs, search
 from ckanext.plusresilient import portals as directory
-from ckanext.plusresilient.logic import feedback, quality, quality_stats, schema
+from ckanext.plusresilient.logic import feedback, provenance, quality, quality_stats, schema
 
 __all__ = [
     "plusresilient_portal_list",
@@ -32,6 +32,7 @@ __all__ = [
     "plusresilient_feedback_flag",
     "plusresilient_feedback_queue",
     "plusresilient_feedback_mine",
+    "plusresilient_harvest_provenance",
 ]
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,11 @@ log = logging.getLogger(__name__)
 #: ckanext-harvest's dataset type for harvest sources.
 HARVEST_SOURCE_TYPE = "harvest"
 #: What the sync keeps equal between a portal and its harvest source.
-SYNCED_FIELDS = ("url", "source_type", "title", "frequency", "config")
+SYNCED_FIELDS = ("url", "source_type", "title", "config")
+# The frequency and the owner organization are written only when the sync
+# creates a source: afterwards they are the admin's.
+#: The title of the organization the sync creates to own the sources.
+DIRECTORY_ORGANIZATION_TITLE = "Open data portals of the MED countries"
 
 
 def _validated(name: str, context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
@@ -77,23 +82,27 @@ def _last_job_status(source_id: str) -> str | None:
 
 def _dataset_counts(context: dict[str, Any], source_ids: list[str]) -> dict[str, int]:
     """Datasets per harvest source, from the search index (so the counts are
-    what the caller can find), in one query faceted on harvest_source_id."""
+    what the caller can find), in one query faceted on every source that
+    publishes each dataset (search.HARVEST_SOURCES_FIELD): a dataset both a
+    regional portal and the national aggregator publish counts under each,
+    where ckanext-harvest's harvest_source_id names only the last importer."""
     if not source_ids:
         return {}
+    field = search.HARVEST_SOURCES_FIELD
     quoted = " OR ".join(f'"{source_id}"' for source_id in source_ids)
     result = tk.get_action("package_search")(
         {"user": context.get("user")},
         {
             "q": "",
-            "fq": f"harvest_source_id:({quoted})",
+            "fq": f"{field}:({quoted})",
             "rows": 0,
             "facet": "true",
-            "facet.field": ["harvest_source_id"],
+            "facet.field": [field],
             "facet.limit": -1,
             "include_private": True,
         },
     )
-    counts = result.get("facets", {}).get("harvest_source_id", {})
+    counts = result.get("facets", {}).get(field, {})
     return {source_id: int(counts.get(source_id, 0)) for source_id in source_ids}
 
 
@@ -102,11 +111,12 @@ def plusresilient_portal_list(context: dict[str, Any], data_dict: dict[str, Any]
     """The directory of the MED open-data portals.
 
     Public. Each portal as in ``portals.yaml`` (id, name, url, country,
-    region, level, software, api_url, harvester, language, verified) plus
-    ``harvest_source``: ``{id, name, url, datasets, last_job_status}`` when
-    the portal has a harvest source (see ``plusresilient_portals_sync``),
-    else null. ``datasets`` counts the datasets from that source the caller
-    can see.
+    region, level, software, api_url, harvester, language, verified,
+    frequency) plus ``harvest_source``: ``{id, name, url, datasets,
+    last_job_status}`` when the portal has a harvest source (see
+    ``plusresilient_portals_sync``), else null. ``datasets`` counts the
+    datasets that source publishes and the caller can see, including those
+    another source publishes too.
 
     :param country: only these countries' portals: a code, a comma-separated
         list or a repeated parameter (``GR`` is taken as ``EL``)
@@ -163,9 +173,59 @@ def _wanted_source(portal: directory.Portal, source_type: str) -> dict[str, Any]
         "title": portal.name,
         "url": portal.api_url,
         "source_type": source_type,
-        "frequency": "MANUAL",
+        "frequency": portal.frequency,
         "config": json.dumps(config, sort_keys=True),
     }
+
+
+class _DirectoryOrganization:
+    """The organization that owns the directory's sources (the option
+    ``ckanext.plusresilient.portals.organization``), looked up once per
+    sync and created the first time a source needs it, never in a dry run.
+
+    Directory sources go to this one organization, not to a cluster: a
+    portal is run by a public administration, not by an SVRC cluster, and
+    ``portals.yaml`` names none. An admin who wants a portal's datasets under
+    a cluster moves its source there; the sync keeps it there.
+    """
+
+    def __init__(self, user: str | None, dry_run: bool) -> None:
+        try:
+            self.name = settings.portals_organization()
+        except ValueError as error:
+            raise tk.ValidationError({"organization": [str(error)]}) from None
+        self.user = user
+        self.dry_run = dry_run
+        self._id: str | None = None
+
+    def id(self) -> str | None:
+        if self._id is None:
+            self._id = self._find() or self._create()
+        return self._id
+
+    def _find(self) -> str | None:
+        group = model.Group.get(self.name)  # by id or name
+        if group is None:
+            return None
+        if not group.is_organization or group.state != "active":
+            kind = "organization" if group.is_organization else "group"
+            raise tk.ValidationError({"organization": [
+                f"{settings.PORTALS_ORGANIZATION_OPTION} names the {group.state} {kind} "
+                f"{group.name!r}: restore it, or name another organization"]})
+        return group.id
+
+    def _create(self) -> str | None:
+        if self.dry_run:
+            return None
+        organization = tk.get_action("organization_create")({"user": self.user}, {
+            "name": self.name,
+            "title": DIRECTORY_ORGANIZATION_TITLE,
+            "description": "The harvest sources of the directory of open data portals "
+                           "(`ckan plusresilient portals sync`) and the datasets "
+                           "harvested through them.",
+        })
+        log.info("organization %s created for the directory's harvest sources", self.name)
+        return organization["id"]
 
 
 def _differences(current: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
@@ -188,10 +248,16 @@ def plusresilient_portals_sync(context: dict[str, Any], data_dict: dict[str, Any
     harvester. Sysadmins only.
 
     Each source is named ``portal-<id>``, titled with the portal's name,
-    points at the portal's ``api_url``, runs on demand (frequency MANUAL),
-    belongs to no organization and carries the config
-    ``{"portal", "country", "region", "language"}``. A second run changes
-    nothing. Sources are never deleted here.
+    points at the portal's ``api_url`` and carries the config
+    ``{"portal", "country", "region", "language"}``; those are brought back
+    to the directory's values on every run. It is created with the portal's
+    ``frequency`` (WEEKLY unless ``portals.yaml`` says otherwise) and owned
+    by the organization ``ckanext.plusresilient.portals.organization``
+    names (created when missing), so that it is accepted where
+    ``ckan.auth.create_unowned_dataset`` is off. Later runs never change
+    the frequency or the organization: an admin may have chosen them. A
+    source an older version left without organization gets it. A second
+    run changes nothing. Sources are never deleted here.
 
     :param country: only these countries' portals (as in
         ``plusresilient_portal_list``)
@@ -217,6 +283,7 @@ def plusresilient_portals_sync(context: dict[str, Any], data_dict: dict[str, Any
     registered = _registered_harvesters()
     selected = directory.for_country(codes) if codes else directory.load()
     user = context.get("user")
+    organization = _DirectoryOrganization(user, dry_run)
 
     report: dict[str, list[Any]] = {"created": [], "updated": [], "unchanged": [], "skipped": []}
     for portal in selected:
@@ -247,14 +314,17 @@ def plusresilient_portals_sync(context: dict[str, Any], data_dict: dict[str, Any
             current = None
 
         if current is None:
+            owner_org = organization.id()
             if not dry_run:
                 tk.get_action("harvest_source_create")(
-                    {"user": user}, dict(wanted, owner_org=None))
+                    {"user": user}, dict(wanted, owner_org=owner_org))
             report["created"].append(portal.id)
             log.info("portal %s: harvest source %s created", portal.id, wanted["name"])
             continue
 
         changed = _differences(current, wanted)
+        if not current.get("owner_org"):
+            changed.append("owner_org")
         if current.get("state", "active") != "active":
             changed.append("state")
         if not changed:
@@ -262,7 +332,8 @@ def plusresilient_portals_sync(context: dict[str, Any], data_dict: dict[str, Any
             continue
         if not dry_run:
             update = dict(wanted, id=current["id"], state="active",
-                          owner_org=current.get("owner_org"))
+                          frequency=current.get("frequency") or wanted["frequency"],
+                          owner_org=current.get("owner_org") or organization.id())
             if current.get("notes"):
                 update["notes"] = current["notes"]
             tk.get_action("harvest_source_update")({"user": user}, update)
@@ -761,3 +832,27 @@ def plusresilient_quality_indicators(context: dict[str, Any], data_dict: dict[st
     for indicator in result["indicators"]:
         indicator["label"] = helpers.plusresilient_quality_indicator_label(indicator)
     return result
+
+
+# -- harvest provenance ----------------------------------------------------------------
+
+@tk.side_effect_free
+def plusresilient_harvest_provenance(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Where a dataset comes from, and what was edited here.
+
+    Whoever may see the dataset. For a dataset made here every list is empty.
+
+    :param id: the dataset's id or name
+    :type id: string
+
+    :returns: ``sources``: every harvest source that publishes it now
+        (``id``, ``name``, ``title``, ``url``, ``identifier`` at the source,
+        ``first_seen``, ``last_seen``); ``edited_here``: each harvested field
+        whose value was changed here and is kept across harvests (``field``,
+        ``value``, ``source_value``); ``harvested``: when it was last imported
+    :rtype: dictionary
+    """
+    data_dict = _validated("plusresilient_harvest_provenance", context, data_dict)
+    tk.check_access("plusresilient_harvest_provenance", context, data_dict)
+    dataset = tk.get_action("package_show")(dict(context), {"id": data_dict["id"]})
+    return provenance.of_dataset(dataset)

@@ -28,6 +28,7 @@ __all__ = [
     "plusresilient_feedback_flag",
     "plusresilient_feedback_queue",
     "plusresilient_feedback_mine",
+    "plusresilient_harvest_provenance",
 ]
 
 
@@ -230,4 +231,11 @@ def plusresilient_quality_trend(context: dict[str, Any], data_dict: dict[str, An
 def plusresilient_quality_indicators(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """Public, like the summary: the action counts only the datasets the
     caller could find by searching."""
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def plusresilient_harvest_provenance(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Whoever may see the dataset may see where it comes from."""
+    require_visible_dataset(context, data_dict)
     return {"success": True}

@@ -380,6 +380,10 @@ def feedback_mine() -> Schema:
     return _feedback_filters()
 
 
+def harvest_provenance() -> Schema:
+    return {"id": _required_id()}
+
+
 _SCHEMAS: dict[str, Callable[[], Schema]] = {
     "plusresilient_portal_list": portal_list,
     "plusresilient_portals_sync": portals_sync,
@@ -398,6 +402,7 @@ _SCHEMAS: dict[str, Callable[[], Schema]] = {
     "plusresilient_feedback_flag": feedback_flag,
     "plusresilient_feedback_queue": feedback_queue,
     "plusresilient_feedback_mine": feedback_mine,
+    "plusresilient_harvest_provenance": harvest_provenance,
 }
 
 

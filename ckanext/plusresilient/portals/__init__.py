@@ -23,6 +23,8 @@ from typing import Any, Iterable, Mapping
 from ckanext.plusresilient import vocabularies
 
 __all__ = [
+    "DEFAULT_FREQUENCY",
+    "FREQUENCIES",
     "HARVESTERS",
     "LEVELS",
     "PORTALS_FILE",
@@ -52,6 +54,14 @@ HARVESTERS: tuple[str, ...] = (
     "plusresilient_socrata",
 )
 
+#: How often a portal's harvest source runs: ckanext-harvest's values (its
+#: ``UPDATE_FREQUENCIES``, written here so that this module needs no CKAN).
+FREQUENCIES: tuple[str, ...] = ("MANUAL", "DAILY", "WEEKLY", "BIWEEKLY", "MONTHLY", "ALWAYS")
+#: A portal without a ``frequency`` is harvested weekly: often enough for
+#: catalogues that change by the day or the month, without a full census of a
+#: national aggregator every night.
+DEFAULT_FREQUENCY = "WEEKLY"
+
 # Ids end up in harvest source names ("portal-<id>"), which CKAN restricts to
 # lower-case ASCII, digits, "-" and "_".
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,60}$")
@@ -60,6 +70,8 @@ _FIELDS = (
     "id", "name", "url", "country", "region", "level", "software",
     "api_url", "harvester", "language", "verified",
 )
+#: Keys a portal may leave out.
+_OPTIONAL_FIELDS = ("frequency",)
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,7 @@ class Portal:
     harvester: str | None
     language: str
     verified: bool
+    frequency: str = DEFAULT_FREQUENCY
 
     @property
     def harvest_source_name(self) -> str:
@@ -88,10 +101,12 @@ class Portal:
 
 
 def normalise_country(code: str) -> str:
-    """A country code as the vocabulary writes it: "it" and "IT" give IT;
-    Greece's ISO code GR gives its NUTS code EL."""
-    code = (code or "").strip().upper()
-    return "EL" if code == "GR" else code
+    """A country code as the vocabulary writes it ("it" gives IT, Greece's
+    ISO code "gr" its EU code EL: the ``countries`` vocabulary's codes and
+    aliases); a code it does not know comes back upper-cased, for the caller
+    to refuse by name."""
+    known = vocabularies.get("countries").normalise(code)
+    return known or (code or "").strip().upper()
 
 
 def _optional_str(raw: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -121,7 +136,7 @@ def _portal(raw: Any, index: int, where: str) -> Portal:
         raise ValueError(f"{where}: portal #{index} is not a mapping")
     portal_id = raw.get("id")
     where = f"{where}: portal {portal_id!r} (#{index})"
-    unknown = set(raw) - set(_FIELDS)
+    unknown = set(raw) - set(_FIELDS) - set(_OPTIONAL_FIELDS)
     if unknown:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
     missing = [key for key in _FIELDS if key not in raw]
@@ -133,7 +148,7 @@ def _portal(raw: Any, index: int, where: str) -> Portal:
         raise ValueError(
             f"{where}: id must be lower-case ASCII letters, digits and '-'"
         )
-    country = _required_str(raw, "country", where)
+    country = normalise_country(_required_str(raw, "country", where))
     countries_vocabulary = vocabularies.get("countries")
     if country not in countries_vocabulary:
         raise ValueError(
@@ -193,7 +208,22 @@ def _portal(raw: Any, index: int, where: str) -> Portal:
         harvester=harvester,
         language=language,
         verified=verified,
+        frequency=_frequency(raw, where),
     )
+
+
+def _frequency(raw: Mapping[str, Any], where: str) -> str:
+    """The optional ``frequency``, in any case; a key written with no value
+    is a mistake, not the default."""
+    if "frequency" not in raw:
+        return DEFAULT_FREQUENCY
+    value = raw["frequency"]
+    code = value.strip().upper() if isinstance(value, str) else None
+    if code not in FREQUENCIES:
+        raise ValueError(
+            f"{where}: frequency must be one of {', '.join(FREQUENCIES)}, not {value!r}"
+        )
+    return code
 
 
 def load_file(path: str | Path) -> list[Portal]:

@@ -17,6 +17,7 @@ File format::
     terms:
       - code: AGRI                     # stable ASCII identifier
         uri: http://...                # optional, unique in the file
+        aliases: [GR]                  # optional: other names read as this code
         label: {en: ..., it: ..., ...} # all of LANGUAGES
         kind: soft                     # any other key ends up in Term.extra
 """
@@ -57,7 +58,7 @@ VOCABULARY_DIR: Path = Path(__file__).resolve().parent
 # Codes end up in URLs, Solr fields and CSV exports: keep them boring.
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 # Keys of a term that are not copied into Term.extra.
-_TERM_KEYS = frozenset({"code", "uri", "label"})
+_TERM_KEYS = frozenset({"code", "uri", "label", "aliases"})
 _TOP_KEYS = frozenset({"name", "title", "scheme_uri", "terms"})
 
 
@@ -101,12 +102,17 @@ class Term:
     `extra` keeps every other key of the YAML term (kind, country, iso3,
     network, open, url, scheme...) so that adding a key to a file needs no
     change here.
+
+    `aliases` are other names of the concept that input may use and records
+    never store: Greece is ``EL`` in the EU's tables and NUTS, ``GR`` in
+    ISO 3166, which portals, API clients and harvest sources write as often.
     """
 
     code: str
     labels: Mapping[str, str]
     uri: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
 
     def __hash__(self) -> int:
         # The mappings are not hashable; code and uri identify a term.
@@ -150,7 +156,9 @@ class Vocabulary:
         object.__setattr__(
             self,
             "_by_lower_code",
-            MappingProxyType({t.code.lower(): t for t in self.terms}),
+            MappingProxyType({
+                name.lower(): t for t in self.terms for name in (t.code, *t.aliases)
+            }),
         )
 
     def __hash__(self) -> int:
@@ -184,10 +192,12 @@ class Vocabulary:
         return self._by_uri.get(_normalise_uri(uri))
 
     def normalise(self, value: Any) -> str | None:
-        """The code for a code in any case, or for the term's URI; None otherwise.
+        """The code for a code or an alias in any case, or for the term's
+        URI; None otherwise.
 
         Forms, API clients, DCAT parsers and harvesters all hand values over
-        in their own form; records always store the short code.
+        in their own form; records always store the short code. This is the
+        one place an alias is read, so every reader of a code accepts it.
         """
         if not isinstance(value, str):
             return None
@@ -240,6 +250,24 @@ def _check_labels(value: Any, where: str) -> dict[str, str]:
     return {str(k): str(v).strip() for k, v in value.items()}
 
 
+def _aliases(value: Any, code: str, names_read: dict[str, str], where: str) -> tuple[str, ...]:
+    """A term's aliases: codes of their own form that no other code or alias
+    of the file takes in any case (``normalise`` would have to pick one).
+    ``names_read`` holds the file's names, lower-cased, and takes these."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: aliases must be a list")
+    for alias in value:
+        if not isinstance(alias, str) or not _CODE_RE.match(alias):
+            raise ValueError(f"{where}: aliases must be ASCII codes without spaces, not {alias!r}")
+        if alias.lower() in names_read:
+            raise ValueError(
+                f"{where}: alias {alias!r} is already {names_read[alias.lower()]!r} in the file")
+        names_read[alias.lower()] = code
+    return tuple(value)
+
+
 def read_yaml(path: Path) -> Any:
     """A data file's content; ValueError naming the file when it is not YAML."""
     try:
@@ -278,6 +306,11 @@ def load_file(path: str | Path) -> Vocabulary:
     terms: list[Term] = []
     codes: set[str] = set()
     uris: set[str] = set()
+    # every code and alias, lower-cased: normalise() reads them in any case
+    names_read: dict[str, str] = {
+        str(raw["code"]).lower(): str(raw["code"])
+        for raw in raw_terms if isinstance(raw, Mapping) and isinstance(raw.get("code"), str)
+    }
     for index, raw in enumerate(raw_terms):
         if not isinstance(raw, Mapping):
             raise ValueError(f"{where}: term #{index + 1} is not a mapping")
@@ -297,6 +330,7 @@ def load_file(path: str | Path) -> Vocabulary:
             if key in uris:
                 raise ValueError(f"{term_where}: duplicate uri {uri!r}")
             uris.add(key)
+        aliases = _aliases(raw.get("aliases"), code, names_read, term_where)
         extra = {k: v for k, v in raw.items() if k not in _TERM_KEYS}
         terms.append(
             Term(
@@ -304,6 +338,7 @@ def load_file(path: str | Path) -> Vocabulary:
                 labels=MappingProxyType(labels),
                 uri=uri,
                 extra=MappingProxyType(extra),
+                aliases=aliases,
             )
         )
     return Vocabulary(
@@ -347,11 +382,7 @@ def get(name: str) -> Vocabulary:
 
 
 def regions_of(country: str) -> list[Term]:
-    """The regions (NUTS 2, or ISO 3166-2 entities for BA) of a country.
-
-    Accepts "el"/"EL" alike; "GR" is taken as Greece's NUTS code "EL".
-    """
-    code = country.strip().upper()
-    if code == "GR":
-        code = "EL"
-    return get("regions").where(country=code)
+    """The regions (NUTS 2, or ISO 3166-2 entities for BA) of a country,
+    named by any of its names in the ``countries`` vocabulary ("el", "GR")."""
+    code = get("countries").normalise(country)
+    return get("regions").where(country=code) if code else []
