@@ -204,6 +204,8 @@ def to_remote(package: dict[str, Any], portal_url: str) -> RemoteDataset:
         resources=[RemoteResource(
             url=r.get("url") or "",
             identifier=f"ckan:{r['id']}" if isinstance(r.get("id"), str) and r["id"] else None,
+            # a file the portal hosts, or the download link of a DCAT-enabled CKAN
+            download_url=r.get("download_url") or (r.get("url") if r.get("url_type") == "upload" else None),
             name=r.get("name"),
             description=r.get("description"),
             format=r.get("format"),

@@ -20,12 +20,12 @@ from typing import Any, Iterable
 HARVESTED_FIELDS = (
     "title", "notes", "tags", "license_id", "theme", "svrc_scenario", "si_area", "od_category",
     "country", "region", "language", "frequency", "issued", "modified", "temporal_start",
-    "temporal_end", "url", "contact", "source_portal", "source_url", "source_identifier",
+    "temporal_end", "url", "contact", "source_portal", "source_url", "source_identifier", "uri",
 )
 
 #: Where the dataset comes from, and when the source changed it: facts about
 #: the source, which an edit here cannot make truer.
-PROVENANCE_FIELDS = frozenset({"source_portal", "source_url", "source_identifier", "modified"})
+PROVENANCE_FIELDS = frozenset({"source_portal", "source_url", "source_identifier", "uri", "modified"})
 
 
 def comparable(field: str, value: Any) -> Any:

@@ -392,7 +392,9 @@ def _resources(dataset: dict[str, Any], g) -> list[RemoteResource]:
     for resource in dataset.get("resources") or []:
         if not isinstance(resource, dict):
             raise TypeError(f"a distribution is {type(resource).__name__}, not a dictionary")
-        url = resource.get("url") or resource.get("download_url") or resource.get("access_url")
+        # the access URL stays the resource's url (what DCAT-AP requires of every
+        # distribution), the download URL its download_url
+        url = resource.get("access_url") or resource.get("url") or resource.get("download_url")
         licence = resource.get("license")
         if not licence and resource.get("distribution_ref", "").startswith(("http://", "https://")):
             node = next(g.objects(URIRef(resource["distribution_ref"]), DCTERMS.license), None)
@@ -400,6 +402,7 @@ def _resources(dataset: dict[str, Any], g) -> list[RemoteResource]:
         resources.append(RemoteResource(
             url=_text(url) or "",
             identifier=_distribution_uri(resource),
+            download_url=_text(resource.get("download_url")),
             name=_text(resource.get("name")),
             description=_text(resource.get("description")),
             format=_format(resource.get("format")),

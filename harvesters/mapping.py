@@ -20,13 +20,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
 from ckanext.plusresilient import vocabularies
 from ckanext.plusresilient.harvesters.licences import licence_code  # noqa: F401 - shared name
-from ckanext.plusresilient.logic.validators import RESOURCE_SCHEMES, http_url
+from ckanext.plusresilient.logic.validators import RESOURCE_SCHEMES, http_url, media_type, resource_format
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ class RemoteResource:
     #: the distribution's identity at the source (its id or URI), when it has
     #: one: what keeps the resource's id when its URL or name changes
     identifier: str | None = None
+    #: the file itself (dcat:downloadURL), when the source says which link is one
+    download_url: str | None = None
     name: str | None = None
     description: str | None = None
     format: str | None = None
@@ -189,6 +191,9 @@ def to_package(remote: RemoteDataset, source: dict[str, Any]) -> dict[str, Any]:
         "source_portal": source.get("portal"),
         "source_url": page,
         "source_identifier": remote.identifier,
+        # its URI in the source's DCAT (or permalink), kept as its URI in ours
+        "uri": checked_url(remote.identifier, "URI", remote.identifier) if remote.identifier.startswith(
+            ("http://", "https://")) else None,
         "resources": [_resource(r, url) for r in remote.resources
                       if (url := checked_url(r.url, "resource link", remote.identifier,
                                              RESOURCE_SCHEMES))],
@@ -244,6 +249,16 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
     return cleaned
 
 
+def _checked_code(check: Callable[[Any], str | None], value: str | None, what: str, url: str) -> str | None:
+    """``check(value)``, logging what it drops (see logic/validators.py)."""
+    if not value:
+        return None
+    checked = check(value)
+    if checked is None:
+        log.warning("%s: %s %r dropped: the schema would refuse it", url, what, value[:200])
+    return checked
+
+
 #: Key of a resource dict that says which remote distribution it is; taken
 #: out before the dataset is written (see harvesters/resources.py).
 REMOTE_KEY = "__remote_key"
@@ -253,10 +268,13 @@ def _resource(resource: RemoteResource, url: str) -> dict[str, Any]:
     data = {
         REMOTE_KEY: resource.identifier,
         "url": url,
+        "download_url": checked_url(resource.download_url, "download URL", url),
         "name": resource.name or url.rsplit("/", 1)[-1],
         "description": resource.description,
-        "format": (resource.format or "").upper() or None,
-        "mimetype": resource.mimetype if resource.mimetype and "/" in resource.mimetype else None,
+        # a format or media type the schema would refuse (markup, a sentence)
+        # is dropped, not the dataset: both are published as URIs
+        "format": _checked_code(resource_format, (resource.format or "").upper(), "format", url),
+        "mimetype": _checked_code(media_type, resource.mimetype, "media type", url),
         "size": resource.size if isinstance(resource.size, int) and resource.size >= 0 else None,
     }
     if resource.license:

@@ -235,15 +235,17 @@ def _resources(dataset: dict[str, Any], base: str, licence: str | None) -> list[
         if "geo" in (dataset.get("features") or []):
             exports.append(GEO_EXPORT)
         for path, fmt, mimetype, name in exports:
-            resources.append(RemoteResource(url=f"{dataset_path}/exports/{path}", name=name,
+            export = f"{dataset_path}/exports/{path}"
+            resources.append(RemoteResource(url=export, download_url=export, name=name,
                                             format=fmt, mimetype=mimetype, license=licence))
     for key, path in (("alternative_exports", "alternative_exports"), ("attachments", "attachments")):
         for item in dataset.get(key) or []:
             if not isinstance(item, dict) or not item.get("id"):
                 continue
             title = item.get("title") or str(item["id"])
+            link = f"{dataset_path}/{path}/{quote(str(item['id']), safe='')}"
             resources.append(RemoteResource(
-                url=f"{dataset_path}/{path}/{quote(str(item['id']), safe='')}",
+                url=link, download_url=link,
                 identifier=f"ods:{dataset['dataset_id']}:{path}:{item['id']}",
                 name=title, description=item.get("description") or None,
                 format=_extension_format(title) or _extension_format(item.get("url")),

@@ -192,6 +192,7 @@ def _licence(*candidates: Any) -> str | None:
 def _resources(root: str, dataset_id: str) -> list[RemoteResource]:
     return [
         RemoteResource(url=f"{root}/api/views/{dataset_id}/rows.csv?accessType=DOWNLOAD",
+                       download_url=f"{root}/api/views/{dataset_id}/rows.csv?accessType=DOWNLOAD",
                        name="Full download (CSV)", format="CSV", mimetype="text/csv"),
         RemoteResource(url=f"{root}/resource/{dataset_id}.csv", name="SODA API (CSV)",
                        description="Socrata Open Data API: paged, filtered with SoQL ($limit, $where)",

@@ -214,6 +214,8 @@ def _resource(resource: dict[str, Any]) -> RemoteResource:
     return RemoteResource(
         url=_text(resource.get("url")) or "",
         identifier=f"udata:{_text(resource.get('id'))}" if _text(resource.get("id")) else None,
+        # a file udata hosts ("file"), not a link to elsewhere ("remote")
+        download_url=_text(resource.get("url")) if resource.get("filetype") == "file" else None,
         name=_text(resource.get("title")),
         description=_text(resource.get("description")),
         format=_text(resource.get("format")),

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import RDF, RDFS, XSD
 
 from ckan.tests.helpers import call_action
 from ckanext.dcat.processors import RDFParser, RDFSerializer
@@ -157,9 +157,16 @@ NOT_IN_RDF = {
     "source_portal": "harvest provenance",
     "source_url": "harvest provenance",
     "source_identifier": "harvest provenance",
+    # not a property: the dataset node itself, for a harvested dataset the
+    # URI its source published (tests/harvesters/test_dataset_uri.py)
+    "uri": "the dataset's node",
 }
 
-RESOURCE_FIELDS = ("url", "name", "description", "format", "mimetype", "size", "license", "schema")
+# download_url: no value in the fixture yet; ckanext-dcat's parser makes the
+# resource's url the dcat:downloadURL when there is one, so a download URL
+# different from the url does not round-trip.
+RESOURCE_FIELDS = ("url", "download_url", "name", "description", "format", "mimetype", "size",
+                   "license", "schema")
 
 
 def _dataset_values(dataset: dict[str, Any]) -> dict[str, Any]:
@@ -270,6 +277,14 @@ def test_the_graph_uses_eu_authority_uris_and_no_literal_codes(sysadmin_context)
         # no licence of its own: the dataset's
         (json_distribution, DCT.license, URIRef(EU + "licence/CC_BY_4_0")),
         (csv, DCAT.mediaType, URIRef(IANA + "text/csv")),
+        (URIRef(IANA + "text/csv"), RDF.type, DCT.MediaType),
+        # DCAT-AP 3: dct:format is a dct:MediaTypeOrExtent, the EU file type
+        (csv, DCT["format"], URIRef(EU + "file-type/CSV")),
+        (json_distribution, DCT["format"], URIRef(EU + "file-type/JSON")),
+        (URIRef(EU + "file-type/CSV"), RDF.type, DCT.MediaTypeOrExtent),
+        # every skos:Concept has a label (the EU themes as well as ours)
+        (URIRef(EU + "data-theme/SOCI"), SKOS.prefLabel, Literal("Population and society", lang="en")),
+        (URIRef(EU + "data-theme/SOCI"), SKOS.prefLabel, Literal("Popolazione e società", lang="it")),
         (csv, DCAT.byteSize, Literal(48213, datatype=XSD.nonNegativeInteger)),
         (ds, SVRC.scenario, URIRef("https://w3id.org/plusresilient/svrc/scenario/public-services")),
         (ds, SVRC.scenario, URIRef("https://w3id.org/plusresilient/svrc/scenario/social-smes")),
@@ -285,6 +300,7 @@ def test_the_graph_uses_eu_authority_uris_and_no_literal_codes(sysadmin_context)
     assert set(g.objects(ds, DCT.accrualPeriodicity)) == {URIRef(EU + "frequency/ANNUAL")}
     assert set(g.objects(ds, DCT.accessRights)) == {URIRef(EU + "access-right/PUBLIC")}
     assert set(g.objects(csv, DCT.license)) == {URIRef(EU + "licence/ODC_BL")}
+    assert set(g.objects(csv, DCT["format"])) == {URIRef(EU + "file-type/CSV")}
     assert len(set(g.objects(ds, DCAT.theme))) == 2
     assert len(set(g.objects(ds, DCT.language))) == 2
     assert set(g.objects(ds, DCT.spatial)) == {URIRef(EU + "country/ITA"), URIRef(NUTS + "ITH3")}
@@ -305,7 +321,8 @@ def test_the_graph_uses_eu_authority_uris_and_no_literal_codes(sysadmin_context)
     # distributions, no literal used as a subject
     codes = {"SOCI", "ECON", "it", "en", "ANNUAL", "PUBLIC", "cc-by", "odc-odbl", "IT", "ITH3",
              "public-services", "social-smes", "social-entrepreneurship", "quality-employment",
-             "employment", "business", "public-administration", "civil-society", "text/csv"}
+             "employment", "business", "public-administration", "civil-society", "text/csv",
+             "CSV", "JSON"}
     for subject in [ds, *g.objects(ds, DCAT.distribution)]:
         for predicate, obj in g.predicate_objects(subject):
             assert not (isinstance(obj, Literal) and str(obj) in codes), (predicate, obj)
@@ -314,6 +331,42 @@ def test_the_graph_uses_eu_authority_uris_and_no_literal_codes(sysadmin_context)
         for node in (subject, obj):
             if isinstance(node, URIRef):
                 assert str(node).startswith(("http://", "https://", "mailto:")), node
+
+
+def test_formats_become_eu_file_types_or_labelled_nodes_and_come_back(sysadmin_context):
+    """DCAT-AP 3 wants a dct:MediaTypeOrExtent, never a literal: the EU file
+    type where the format is in the table, else a node keeping the label."""
+    org = Cluster()
+    dataset = _full_dataset(sysadmin_context, org, "formats", resources=[
+        {"url": "https://example.org/areas.geojson", "name": "Areas", "format": "GeoJSON"},
+        {"url": "https://example.org/readings.bin", "name": "Readings", "format": "Sensor dump"},
+    ])
+    g, ds = _graph(dataset)
+
+    areas, readings = _distribution(g, ds, "Areas"), _distribution(g, ds, "Readings")
+    assert set(g.objects(areas, DCT["format"])) == {URIRef(EU + "file-type/GEOJSON")}
+    [node] = g.objects(readings, DCT["format"])
+    assert isinstance(node, BNode)
+    assert (node, RDF.type, DCT.MediaTypeOrExtent) in g
+    assert (node, RDFS.label, Literal("Sensor dump")) in g
+    for _format in ("turtle", "xml"):
+        [parsed] = _parse(_serialise(dataset, _format), _format)
+        assert {r["name"]: r["format"] for r in parsed["resources"]} == {
+            "Areas": "GeoJSON", "Readings": "Sensor dump"}
+
+
+def test_a_directly_downloadable_file_keeps_its_mandatory_access_url(sysadmin_context):
+    """ckanext-dcat writes no dcat:accessURL when the download URL is the
+    resource's URL; DCAT-AP requires one: the same URL is both."""
+    org = Cluster()
+    url = "https://example.org/veneto/register.csv"
+    dataset = _full_dataset(sysadmin_context, org, "downloadable", resources=[
+        {"url": url, "download_url": url, "name": "Register", "format": "CSV"}])
+    g, ds = _graph(dataset)
+
+    register = _distribution(g, ds, "Register")
+    assert set(g.objects(register, DCAT.accessURL)) == {URIRef(url)}
+    assert set(g.objects(register, DCAT.downloadURL)) == {URIRef(url)}
 
 
 def test_svrc_term_uris_come_from_the_vocabularies():

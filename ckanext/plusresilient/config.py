@@ -50,6 +50,17 @@ def portals_organization() -> str:
     return value
 
 
+# -- DCAT-AP catalogue ----------------------------------------------------------------------
+
+CATALOG_PUBLISHER_OPTION = "ckanext.plusresilient.dcat.publisher"
+
+
+def catalog_publisher() -> str:
+    """The name or id of the organization that publishes the catalogue, or
+    "" for the site itself."""
+    return str(tk.config.get(CATALOG_PUBLISHER_OPTION) or "").strip()
+
+
 def quality_auto() -> bool:
     """Whether saves enqueue a scoring job."""
     return tk.asbool(tk.config.get("ckanext.plusresilient.quality.auto"))

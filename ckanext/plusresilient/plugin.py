@@ -5,9 +5,10 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
+from ckanext.dcat.interfaces import IDCATURIGenerator
 
 from ckanext.plusresilient import config as settings
-from ckanext.plusresilient import jobs, licence_register, search
+from ckanext.plusresilient import jobs, licence_register, profiles, search
 
 
 @tk.blanket.actions
@@ -27,6 +28,7 @@ class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):
     p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(IDCATURIGenerator)
 
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
@@ -54,3 +56,18 @@ class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         jobs.after_dataset_saved(pkg_dict)
+
+    # IDCATURIGenerator: a record's ``uri`` that is no valid IRI must not
+    # become a subject of the catalogue (see profiles.published_dataset_uri).
+    # None leaves the URI to the next plugin (the interface's default would not)
+    def catalog_uri(self, default_uri: str) -> str | None:
+        return None
+
+    def dataset_uri(self, dataset_dict: dict[str, Any], default_uri: str) -> str | None:
+        return profiles.published_dataset_uri(dataset_dict, default_uri)
+
+    def resource_uri(self, resource_dict: dict[str, Any], default_uri: str) -> str | None:
+        return profiles.published_resource_uri(resource_dict, default_uri)
+
+    def publisher_uri(self, dataset_dict: dict[str, Any], default_uri: str) -> str | None:
+        return None

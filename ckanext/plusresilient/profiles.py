@@ -28,17 +28,22 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, Iterable
+from urllib.parse import urlsplit
 
 from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.term import Node
 
+import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.lib.helpers import resource_formats
-from ckanext.dcat.profiles import DCAT, DCT, RDF, RDFS, SKOS, RDFProfile
-from ckanext.dcat.utils import catalog_uri, resource_uri
+from ckanext.dcat.profiles import DCAT, DCT, FOAF, RDF, RDFS, SKOS, RDFProfile
+from ckanext.dcat.utils import catalog_uri, publisher_uri_organization_fallback, resource_uri
+from ckanext.dcat.utils import dataset_id_from_resource
 
-from ckanext.plusresilient import vocabularies
+from ckanext.plusresilient import config, vocabularies
+from ckanext.plusresilient.quality.metadata import FileFormat, file_format
 
 __all__ = [
     "SVRC",
@@ -50,6 +55,9 @@ __all__ = [
     "SVRCProfile",
     "svrc_scheme_uri",
     "svrc_term_uri",
+    "valid_uri",
+    "published_dataset_uri",
+    "published_resource_uri",
 ]
 
 log = logging.getLogger(__name__)
@@ -131,8 +139,89 @@ def _term(vocabulary: vocabularies.Vocabulary, value: Any) -> vocabularies.Term 
     return vocabulary.get(code) if code else None
 
 
+def _ckan_format(known: FileFormat) -> str:
+    """The name CKAN's format list gives a file type (``GeoJSON`` for
+    GEOJSON, ``XLS`` for XLS), else its EU code."""
+    registry = resource_formats()
+    for key in (known.code.lower(), *known.media_types):
+        entry = registry.get(key)
+        if entry:
+            return entry[1]
+    return known.code
+
+
 def _is_absolute(node: Node) -> bool:
     return isinstance(node, URIRef) and str(node).startswith(("http://", "https://", "mailto:", "urn:"))
+
+
+# -- what may be published -------------------------------------------------------------
+# The validators refuse what can become no URI, but older records (and
+# extras, which no schema field covers) may still hold such values; rdflib
+# refuses to write one IRI it finds invalid, which took the whole catalogue
+# down (issue 15). Whatever the profiles wrote, nothing unpublishable leaves.
+
+#: schemes a published IRI may have (never javascript:, data:...)
+_URI_SCHEMES = frozenset({"http", "https", "ftp", "mailto", "urn"})
+#: characters no IRI holds (rdflib's own list, which also makes Turtle fail)
+_NOT_IN_IRI = frozenset('<>" {}|\\^`')
+#: characters XML 1.0 cannot hold: one in a literal makes the RDF/XML unreadable
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def valid_uri(value: Any) -> bool:
+    """Whether ``value`` is an absolute IRI that Turtle, RDF/XML and JSON-LD
+    all write and read back: an http(s) or ftp URL with a host, a ``mailto:``
+    or ``urn:``; no blank, control, invisible or markup character."""
+    if not isinstance(value, str) or not value.isprintable() or _NOT_IN_IRI.intersection(value):
+        return False
+    scheme, colon, rest = value.partition(":")
+    if not colon or not rest or scheme.lower() not in _URI_SCHEMES:
+        return False
+    if scheme.lower() in ("mailto", "urn"):
+        return True
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # a port that is not a number
+    except ValueError:
+        return False
+    return bool(parts.hostname)
+
+
+def _checked_uri(value: str, owner: str, field: str) -> URIRef | None:
+    """``value`` as a URIRef, or None (logged, naming the record and the
+    field) when it is no valid absolute IRI: the one way this profile makes
+    a URIRef out of a record's own value."""
+    if valid_uri(value):
+        return URIRef(value)
+    log.warning("%s: %s %r is not a valid absolute URI, not published", owner, field, value[:200])
+    return None
+
+
+def _owner(dataset_dict: dict[str, Any]) -> str:
+    """How log lines name a dataset."""
+    return str(dataset_dict.get("name") or dataset_dict.get("id") or "?")
+
+
+def published_dataset_uri(dataset_dict: dict[str, Any], uri: str) -> str | None:
+    """IDCATURIGenerator.dataset_uri: a dataset's ``uri`` (an extra any API
+    client may set) becomes the subject of all its triples and an object of
+    the catalogue's; when it is no valid IRI, the dataset's page on this
+    portal is its URI instead. None keeps ``uri``."""
+    if valid_uri(uri) or not dataset_dict.get("id"):
+        return None
+    log.warning("%s: uri %r is not a valid absolute URI, the portal's own is published",
+                _owner(dataset_dict), str(uri)[:200])
+    return f"{catalog_uri().rstrip('/')}/dataset/{dataset_dict['id']}"
+
+
+def published_resource_uri(resource_dict: dict[str, Any], uri: str) -> str | None:
+    """IDCATURIGenerator.resource_uri: the same for a distribution's ``uri``."""
+    if valid_uri(uri) or not resource_dict.get("id"):
+        return None
+    log.warning("resource %s: uri %r is not a valid absolute URI, the portal's own is published",
+                resource_dict["id"], str(uri)[:200])
+    return (f"{catalog_uri().rstrip('/')}/dataset/{dataset_id_from_resource(resource_dict)}"
+            f"/resource/{resource_dict['id']}")
 
 
 class SVRCProfile(RDFProfile):
@@ -140,9 +229,12 @@ class SVRCProfile(RDFProfile):
 
     Serialising: EU authority URIs for theme, language, frequency, access
     rights, licences and spatial coverage; the SVRC classification as
-    ``svrc:`` properties pointing to SKOS concepts; IANA media type URIs; the
-    Table Schema as an ``rdf:JSON`` literal. The literals the euro profile
-    wrote for our codes are removed.
+    ``svrc:`` properties pointing to SKOS concepts; IANA media type URIs and
+    EU file-type URIs; the Table Schema as an ``rdf:JSON`` literal. The
+    literals the euro profile wrote for our codes are removed, and the
+    catalogue gets what DCAT-AP 3 requires of it (publisher, description).
+    The result passes the official DCAT-AP 3.0.0 SHACL shapes
+    (``tests/test_dcat_ap_shacl.py``).
 
     Parsing: the reverse, on the dict the euro profile built: codes at the
     top level (lists for the multiple fields, strings for the single ones),
@@ -188,6 +280,9 @@ class SVRCProfile(RDFProfile):
         for resource_dict in dataset_dict.get("resources", []) or []:
             self._distribution_to_graph(resource_dict, dataset_licence)
 
+        # keep last: covers every triple the profiles wrote for the dataset
+        self._drop_unpublishable(dataset_ref, _owner(dataset_dict))
+
     def graph_from_catalog(self, catalog_dict: dict[str, Any] | None, catalog_ref: Node) -> None:
         """The catalogue's language (``ckan.locale_default``, written as a
         literal by the euro profile) as the EU language URI."""
@@ -197,6 +292,91 @@ class SVRCProfile(RDFProfile):
             if isinstance(obj, Literal):
                 self._replace_coded_value(catalog_ref, DCT.language, languages, str(obj),
                                           DCT.LinguisticSystem)
+        self._catalog_conformance(catalog_ref)
+        # keep last (the datasets are checked by graph_from_dataset)
+        self._drop_unpublishable(catalog_ref, "catalogue")
+
+    def _catalog_conformance(self, catalog_ref: Node) -> None:
+        """What DCAT-AP 3 asks of the catalogue and the euro profile leaves out:
+
+        * dct:publisher (mandatory): the organization named by
+          ``ckanext.plusresilient.dcat.publisher``, else an agent named after
+          the site (``ckan.site_title``), written by ckanext-dcat's own agent
+          serialiser;
+        * dct:description (mandatory): ``ckan.site_description``, else a
+          sentence naming the site;
+        * foaf:homepage typed foaf:Document;
+        * dcat:themeTaxonomy: the EU data-theme scheme the datasets' themes
+          come from, with its title.
+        """
+        g = self.g
+        title = str(tk.config.get("ckan.site_title") or "CKAN")
+        if next(g.objects(catalog_ref, DCT.publisher), None) is None:
+            self._add_agent_to_graph(catalog_ref, DCT.publisher, self._catalog_publisher(title))
+        if next(g.objects(catalog_ref, DCT.description), None) is None:
+            g.add((catalog_ref, DCT.description,
+                   Literal(f"The open data catalogue of {title}.", lang="en")))
+        for homepage in g.objects(catalog_ref, FOAF.homepage):
+            g.add((homepage, RDF.type, FOAF.Document))
+        themes = vocabularies.get("data_themes")
+        if themes.scheme_uri:
+            scheme = URIRef(themes.scheme_uri)
+            g.add((catalog_ref, DCAT.themeTaxonomy, scheme))
+            g.add((scheme, RDF.type, SKOS.ConceptScheme))
+            for lang, label in themes.title.items():
+                g.add((scheme, DCT.title, Literal(label, lang=lang)))
+
+    @staticmethod
+    def _catalog_publisher(site_title: str) -> dict[str, Any]:
+        """The agent dict (ckanext-dcat's keys) of the catalogue's publisher."""
+        name = config.catalog_publisher()
+        if name:
+            try:
+                org = tk.get_action("organization_show")(
+                    {"ignore_auth": True}, {"id": name, "include_datasets": False})
+            except tk.ObjectNotFound:
+                log.warning("%s: no organization %r, the site is named as publisher",
+                            config.CATALOG_PUBLISHER_OPTION, name)
+            else:
+                return {
+                    # the URI the euro profile gives the organization as a dataset's publisher
+                    "uri": publisher_uri_organization_fallback({"organization": org}),
+                    "name": org.get("title") or org["name"],
+                    "homepage": org.get("website") or "",
+                }
+        return {"name": site_title}
+
+    def _drop_unpublishable(self, start: Node, owner: str) -> None:
+        """Remove every triple reachable from ``start`` whose object is no
+        valid absolute IRI (with what that IRI says about itself), logging
+        the record and the property; remove from literals the characters
+        XML cannot hold. ckanext-dcat's own profile makes URIRefs of the
+        record's values too (landing page, access URL, conforms-to,
+        contact...), before this one runs: this is what keeps any of them
+        from reaching rdflib's serialisers."""
+        g = self.g
+        seen: set[Node] = set()
+        todo: list[Node] = [start]
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for predicate, obj in list(g.predicate_objects(node)):
+                if isinstance(obj, URIRef) and not valid_uri(str(obj)):
+                    log.warning("%s: %s %r is not a valid absolute URI, not published",
+                                owner, g.namespace_manager.normalizeUri(predicate), str(obj)[:200])
+                    g.remove((None, None, obj))
+                    g.remove((obj, None, None))
+                elif isinstance(obj, Literal):
+                    # no literal is a subject (the euro profile types an unknown licence code)
+                    g.remove((obj, None, None))
+                    if _NOT_IN_XML.search(obj):
+                        g.remove((node, predicate, obj))
+                        g.add((node, predicate, Literal(_NOT_IN_XML.sub("", obj),
+                                                        lang=obj.language, datatype=obj.datatype)))
+                elif isinstance(obj, (URIRef, BNode)):
+                    todo.append(obj)
 
     def _remove_node(self, node: Node) -> None:
         """Remove what a node says about itself once nothing points to it."""
@@ -232,6 +412,10 @@ class SVRCProfile(RDFProfile):
         uri = URIRef(term.uri)
         self.g.add((subject, predicate, uri))
         self.g.add((uri, RDF.type, rdf_class))
+        if rdf_class == SKOS.Concept:
+            # DCAT-AP: every skos:Concept carries a skos:prefLabel
+            for lang, label in term.labels.items():
+                self.g.add((uri, SKOS.prefLabel, Literal(label, lang=lang)))
 
     def _svrc_concept(self, scheme: str, vocabulary: vocabularies.Vocabulary,
                       term: vocabularies.Term) -> URIRef:
@@ -291,6 +475,32 @@ class SVRCProfile(RDFProfile):
         self.g.add((node, RDF.type, DCT.LicenseDocument))
         return node
 
+    def _format_to_graph(self, distribution: Node) -> None:
+        """dct:format as DCAT-AP 3 wants it: a dct:MediaTypeOrExtent.
+
+        The euro profile writes CKAN's format field as a literal ("CSV").
+        A format of the EU file-type table (by code, alias or URI, as
+        ``quality/formats.yaml`` lists them, the table the score reads too)
+        becomes its file-type URI. Any other value becomes a
+        dct:MediaTypeOrExtent node labelled with it, so what the publisher
+        wrote is kept and the shapes still hold; a URI of another vocabulary
+        is kept and typed.
+        """
+        g = self.g
+        for obj in list(g.objects(distribution, DCT["format"])):
+            known = file_format(str(obj))
+            if isinstance(obj, URIRef) and known is None:
+                g.add((obj, RDF.type, DCT.MediaTypeOrExtent))
+                continue
+            g.remove((distribution, DCT["format"], obj))
+            if known is not None:
+                node: Node = URIRef(known.uri)
+            else:
+                node = BNode()
+                g.add((node, RDFS.label, Literal(str(obj))))
+            g.add((distribution, DCT["format"], node))
+            g.add((node, RDF.type, DCT.MediaTypeOrExtent))
+
     def _distribution_to_graph(self, resource_dict: dict[str, Any],
                                dataset_licence: vocabularies.Term | None) -> None:
         g = self.g
@@ -315,10 +525,23 @@ class SVRCProfile(RDFProfile):
         for obj in list(g.objects(distribution, DCAT.mediaType)):
             if isinstance(obj, Literal) and "/" in str(obj):
                 media_type = str(obj).split(";", 1)[0].strip().lower()
-                uri = URIRef(IANA_MEDIA_TYPES + media_type)
                 g.remove((distribution, DCAT.mediaType, obj))
+                uri = _checked_uri(IANA_MEDIA_TYPES + media_type,
+                                   f"{resource_dict.get('package_id')} resource {resource_dict.get('id')}",
+                                   "mimetype")
+                if uri is None:
+                    continue
                 g.add((distribution, DCAT.mediaType, uri))
                 g.add((uri, RDF.type, DCT.MediaType))
+
+        self._format_to_graph(distribution)
+
+        # dcat:accessURL is mandatory in DCAT-AP; the euro profile leaves it
+        # out when the download URL is the resource's URL. DCAT-AP: a
+        # directly downloadable file gives the same URL as both.
+        if (distribution, DCAT.accessURL, None) not in g:
+            self._add_triple_from_dict(resource_dict, distribution, DCAT.accessURL, "url",
+                                       _type=URIRef)
 
         # The Frictionless Table Schema, verbatim, as JSON
         schema = resource_dict.get("schema")
@@ -588,8 +811,21 @@ class SVRCProfile(RDFProfile):
                     known = resource_formats().get(media_type)
                     resource_dict[key] = known[1] if known else media_type
 
+        # EU file-type URI -> the format's CKAN name (CSV, GeoJSON...)
+        value = resource_dict.get("format")
+        known = file_format(value) if isinstance(value, str) and "://" in value else None
+        if known is not None:
+            resource_dict["format"] = _ckan_format(known)
+
         if distribution is None:
             return
+        # a format outside the file-type table: the label of its node
+        for node in self.g.objects(distribution, DCT["format"]):
+            label = self.g.value(node, RDFS.label)
+            if (isinstance(node, BNode) and label is not None
+                    and (node, RDF.type, DCT.MediaTypeOrExtent) in self.g
+                    and (node, RDF.type, DCT.IMT) not in self.g):
+                resource_dict["format"] = str(label)
         for value in self.g.objects(distribution, SVRC.tableSchema):
             try:
                 schema = json.loads(str(value))

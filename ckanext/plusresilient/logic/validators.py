@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 import json
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import urlparse, urlsplit
 
 import ckan.plugins.toolkit as tk
@@ -29,6 +29,9 @@ __all__ = [
     "plusresilient_resource_url",
     "plusresilient_table_schema",
     "plusresilient_media_type",
+    "plusresilient_resource_format",
+    "plusresilient_date_in_range",
+    "plusresilient_storable_text",
 ]
 
 # Past this many allowed values, a message points to the vocabulary instead of
@@ -55,7 +58,7 @@ def _allowed(codes: list[str]) -> str:
 
 def _not_allowed(value: Any, field: dict[str, Any], codes: list[str]) -> str:
     return tk._("'{value}' is not an allowed value for {field}. Allowed: {allowed}").format(
-        value=value, field=field.get("field_name"), allowed=_allowed(codes))
+        value=_shown(value), field=field.get("field_name"), allowed=_allowed(codes))
 
 
 def _sibling(key: tuple, name: str) -> tuple:
@@ -175,6 +178,41 @@ def _date_bounds(value: Any) -> tuple[str, str] | None:
         last = calendar.monthrange(int(year), int(month))[1]
         return f"{year}-{month}-01", f"{year}-{month}-{last:02d}T99"
     return f"{year}-01-01", f"{year}-12-31T99"
+
+
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def plusresilient_storable_text(key, data, errors, context):
+    """Before every field's own validators (the schemas' ``before_validators``):
+    no text may hold a NUL or a lone surrogate (JSON carries both). PostgreSQL
+    can store neither, and the API answered 500 instead of a 409 naming the
+    field; the value is not quoted back, since a response cannot encode it."""
+    for field_key, value in list(data.items()):
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            found = _UNSTORABLE.search(text) if isinstance(text, str) else None
+            if found:
+                errors.setdefault(field_key, []).append(
+                    tk._("This text holds a character that cannot be stored (U+{code})").format(
+                        code=f"{ord(found.group()):04X}"))
+                break
+
+
+def plusresilient_date_in_range(value: Any, context: dict[str, Any]) -> Any:
+    """Before ckanext-dcat's ``dcat_date``: a date dateutil cannot hold
+    (``99999999999999999999``) makes it raise OverflowError, which it does not
+    catch, and the API answered 500 instead of a 409 naming the field."""
+    if isinstance(value, str) and value.strip():
+        from dateutil.parser import parse as parse_date
+
+        try:
+            parse_date(value)
+        except OverflowError:
+            raise tk.Invalid(tk._("'{value}' is not a date CKAN can hold").format(value=_shown(value)))
+        except ValueError:
+            pass  # dcat_date says what is wrong
+    return value
 
 
 def plusresilient_end_after_start(key, data, errors, context):
@@ -303,7 +341,7 @@ def plusresilient_url_list(field: dict[str, Any], schema: dict[str, Any]):
         for item in items:
             url = http_url(item)
             if url is None:
-                errors[key].append(tk._("'{value}' is not an http(s) URL").format(value=item))
+                errors[key].append(tk._("'{value}' is not an http(s) URL").format(value=_shown(item)))
                 return
             if url not in urls:
                 urls.append(url)
@@ -324,6 +362,23 @@ HTTP_SCHEMES = ("http", "https")
 RESOURCE_SCHEMES = ("http", "https", "ftp")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HOST = re.compile(r"^[A-Za-z0-9.-]+$")
+# Never part of a URI (RFC 3986), and what markup is made of: a URL holding
+# them is someone's HTML, and rdflib refuses to write it as an IRI.
+_MARKUP = re.compile(r"[<>\"`]")
+
+
+def _unprintable(text: str) -> bool:
+    """Control, format and separator characters (NUL, U+202E, U+2028...):
+    invisible in a link, refused in an IRI. The plain space is allowed:
+    CKAN takes ``some file.csv`` links, and the DCAT profile encodes them."""
+    return not text.replace(" ", "").isprintable()
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """A refused value as a message quotes it: short, with no control
+    characters (a 100,000-character value is not echoed back whole)."""
+    text = _CONTROL.sub("\ufffd", str(value))
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def http_url(value: Any, schemes: tuple[str, ...] = HTTP_SCHEMES) -> str | None:
@@ -336,12 +391,14 @@ def http_url(value: Any, schemes: tuple[str, ...] = HTTP_SCHEMES) -> str | None:
     reading the scheme (``java<TAB>script:`` is ``javascript:``): control
     characters are refused outright, and the scheme is read by ``urlsplit``,
     which reads it as a browser does. Credentials in the address (``https://trusted.example@elsewhere``) are
-    refused as well.
+    refused as well, and so are the characters no URI holds and markup is
+    made of (``<>"` ``) and invisible ones (U+202E, U+2028...): the DCAT
+    profile writes these values as IRIs, which cannot hold them.
     """
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if not text or _CONTROL.search(text):
+    if not text or _CONTROL.search(text) or _MARKUP.search(text) or _unprintable(text):
         return None
     try:
         parts = urlsplit(text)
@@ -355,20 +412,28 @@ def http_url(value: Any, schemes: tuple[str, ...] = HTTP_SCHEMES) -> str | None:
     return text
 
 
-def plusresilient_http_url(value: Any, context: dict[str, Any]) -> Any:
-    """An http(s) URL (landing page, original page, link, website)."""
+def _normalised(value: Any, check: Callable[[Any], str | None], message: Callable[[], str]) -> Any:
+    """``check``'s form of a non-empty value, else Invalid with ``message``
+    (a callable, so it is translated when it is raised)."""
     if _is_empty(value):
         return value
-    url = http_url(value)
-    if url is None:
-        raise tk.Invalid(tk._("'{value}' is not an http(s) URL").format(value=value))
-    return url
+    checked = check(value)
+    if checked is None:
+        raise tk.Invalid(message().format(value=_shown(value)))
+    return checked
+
+
+def plusresilient_http_url(value: Any, context: dict[str, Any]) -> Any:
+    """An http(s) URL (landing page, original page, link, website)."""
+    return _normalised(value, http_url, lambda: tk._("'{value}' is not an http(s) URL"))
 
 
 def plusresilient_resource_url(key, data, errors, context):
     """A resource's link: an http(s) or ftp URL, or no scheme at all (CKAN
     reads ``data.csv`` as ``http://data.csv``); an upload's file name is
-    CKAN's own. Any other scheme could run script when the link is clicked."""
+    CKAN's own. Any other scheme could run script when the link is clicked,
+    and markup (``<>"` ``) or invisible characters make no URI the DCAT
+    profile could publish as the distribution's access URL."""
     value = data.get(key)
     if errors.get(key) or _is_empty(value) or data.get(_sibling(key, "url_type")) == "upload":
         return
@@ -377,8 +442,9 @@ def plusresilient_resource_url(key, data, errors, context):
         scheme = urlsplit(text.strip()).scheme.lower()
     except ValueError:
         scheme = "?"
-    if _CONTROL.search(text) or (scheme and scheme not in RESOURCE_SCHEMES):
-        errors[key].append(tk._("'{value}' is not an http(s) or ftp URL").format(value=value))
+    if (_CONTROL.search(text) or _MARKUP.search(text) or _unprintable(text.strip())
+            or (scheme and scheme not in RESOURCE_SCHEMES)):
+        errors[key].append(tk._("'{value}' is not an http(s) or ftp URL").format(value=_shown(value)))
 
 
 def table_schema_problems(descriptor: Any) -> list[str]:
@@ -410,14 +476,55 @@ def plusresilient_table_schema(key, data, errors, context):
     data[key] = json.dumps(value)
 
 
-_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*(\s*;.*)?$")
+# -- media types and formats --------------------------------------------------------------
+# DCAT-AP publishes both as URIs (dcat:mediaType an IANA URI, dct:format the
+# EU file-type URI); ckanext-dcat writes a format holding a "/" as a media
+# type. A value that can become neither, markup above all, is refused here
+# and dropped by the harvest mapping (which calls the same functions), so one
+# resource can never make the catalogue unwritable.
+
+# RFC 6838 restricted names; parameters as ``; charset=utf-8`` (a token, or a
+# quoted string without markup).
+_RESTRICTED_NAME = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+_PARAMETER = r" *; *[A-Za-z0-9!#$&^_.+-]+=(?:[A-Za-z0-9!#$&^_.+-]+|\"[^\"\\<>\x00-\x1f\x7f]*\")"
+_MEDIA_TYPE = re.compile(rf"^{_RESTRICTED_NAME}/{_RESTRICTED_NAME}(?:{_PARAMETER})*$")
+#: a file format as CKAN's format field holds it: CSV, XLSX, .geojson, ESRI Shapefile, JSON-LD
+_FORMAT_TOKEN = re.compile(r"^\.?[A-Za-z0-9][A-Za-z0-9 ._+()-]{0,39}$")
+
+
+def media_type(value: Any) -> str | None:
+    """``value`` without surrounding blanks when it is an IANA media type
+    (``text/csv``, ``text/csv; charset=utf-8``) or an http(s) URI naming
+    one; None otherwise."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _MEDIA_TYPE.match(text):
+        return text
+    return http_url(text)
+
+
+def resource_format(value: Any) -> str | None:
+    """``value`` without surrounding blanks when it is a file format: a short
+    name (``CSV``, ``ESRI Shapefile``: letters, digits, spaces and
+    ``. _ + - ( )``, up to 40 characters after an optional leading dot), a
+    media type (see :func:`media_type`) or an http(s) URI (the EU file-type
+    authority's); None otherwise."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _FORMAT_TOKEN.match(text):
+        return text
+    return media_type(text)
 
 
 def plusresilient_media_type(value: Any, context: dict[str, Any]) -> Any:
-    """An IANA media type such as ``text/csv`` (DCAT-AP's dcat:mediaType)."""
-    if _is_empty(value):
-        return value
-    if not isinstance(value, str) or not _MEDIA_TYPE.match(value.strip()):
-        raise tk.Invalid(tk._("'{value}' is not a media type such as text/csv").format(value=value))
-    return value.strip()
+    """An IANA media type such as ``text/csv``, or its URI (dcat:mediaType)."""
+    return _normalised(value, media_type, lambda: tk._("'{value}' is not a media type such as text/csv"))
 
+
+def plusresilient_resource_format(value: Any, context: dict[str, Any]) -> Any:
+    """A file format (dct:format): see :func:`resource_format`."""
+    return _normalised(value, resource_format, lambda: tk._(
+        "'{value}' is not a file format such as CSV (letters, digits, spaces and . _ + - ( ), up to "
+        "40 characters), a media type such as text/csv or an http(s) URI"))
