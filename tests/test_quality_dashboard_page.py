@@ -212,7 +212,7 @@ def test_harvest_sources_are_named_and_linked(app, sysadmin_context):
     assert band_rows(soup, "bands-by-source") == {
         source["id"]: counts(excellent=1, label="Portal X")}
     href = figure(soup, "bands-by-source").select_one('td[data-series="excellent"] a')["href"]
-    assert parse_qs(urlsplit(href).query) == {"harvest_source_id": [source["id"]],
+    assert parse_qs(urlsplit(href).query) == {"vocab_harvest_sources": [source["id"]],
                                               "plusresilient_quality_band": ["excellent"]}
     results = BeautifulSoup(app.get(href).body, "html.parser").select("li.dataset-item")
     assert len(results) == 1

@@ -351,7 +351,8 @@ SUMMARY_GROUPS = {
     "country": "vocab_country",
     "region": "vocab_region",
     "organization": "organization",
-    "harvest_source": "harvest_source_id",
+    # every source that publishes the dataset, as the directory counts it
+    "harvest_source": search.HARVEST_SOURCES_FIELD,
 }
 QUALITY_BAND_FIELD = "plusresilient_quality_band"
 

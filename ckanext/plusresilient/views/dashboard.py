@@ -14,6 +14,7 @@ from typing import Any, Callable
 import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
+from ckanext.plusresilient import search
 from ckanext.plusresilient.logic import quality
 from ckanext.plusresilient.quality.score import BAND_THRESHOLDS
 
@@ -59,7 +60,7 @@ GROUPINGS = (
              chart_label=lambda: tk._("Stacked bar chart: the datasets of each cluster by "
                                       "quality band. The table below gives the same figures."),
              empty=lambda: tk._("No dataset belongs to a cluster yet.")),
-    Grouping("harvest_source", "bands-by-source", "harvest_source_id",
+    Grouping("harvest_source", "bands-by-source", search.HARVEST_SOURCES_FIELD,
              title=lambda: tk._("By harvest source"), column=lambda: tk._("Harvest source"),
              caption=lambda: tk._("Datasets in each quality band, per harvest source"),
              chart_label=lambda: tk._("Stacked bar chart: the datasets of each harvest source "
