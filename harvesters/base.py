@@ -44,7 +44,7 @@ from ckanext.plusresilient import config, vocabularies
 from ckanext.plusresilient.harvesters import curation, resources
 from ckanext.plusresilient.harvesters import source_config as source_settings
 from ckanext.plusresilient.harvesters.mapping import RemoteDataset, to_package
-from ckanext.plusresilient.harvesters.names import new_dataset_name
+from ckanext.plusresilient.harvesters.names import name_taken, new_dataset_name
 from ckanext.plusresilient.model import HarvestedDataset, HarvestRecord
 from ckanext.plusresilient.safe_http import FetchError, SafeSession
 
@@ -274,7 +274,7 @@ class SVRCHarvester(HarvesterBase):
             if existing_id and _package_exists(existing_id):
                 written = self._update(existing_id, package, harvest_object, context)
             else:
-                if existing_id and known.package_name and not _name_taken(known.package_name):
+                if existing_id and known.package_name and not name_taken(known.package_name):
                     # purged (clearsource): the same dataset again, id and name
                     package["name"] = known.package_name
                 else:
@@ -447,10 +447,6 @@ def _without_harvest_extras(package: dict[str, Any]) -> dict[str, Any]:
         package["extras"] = [extra for extra in package["extras"]
                              if not str(extra.get("key", "")).startswith("harvest_")]
     return package
-
-
-def _name_taken(name: str) -> bool:
-    return model.Session.query(model.Package.id).filter(model.Package.name == name).first() is not None
 
 
 def _invalid_config(error: Exception) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.plusresilient import entity_labels, home, search, vocabularies
-from ckanext.plusresilient.logic import feedback
+from ckanext.plusresilient.logic import feedback, provenance
 from ckanext.plusresilient.logic.quality import community_summary
 
 __all__ = [
@@ -335,11 +335,10 @@ def plusresilient_decimal(value: float, digits: int = 1) -> str:
 
 def plusresilient_harvest_provenance(pkg: dict[str, Any]) -> dict[str, Any] | None:
     """The sources of a harvested dataset and its fields edited here, ready
-    to show (labels in the user's language); None for a dataset made here."""
-    try:
-        shown = tk.get_action("plusresilient_harvest_provenance")({}, {"id": pkg["id"]})
-    except (tk.ObjectNotFound, tk.NotAuthorized):
-        return None
+    to show (labels in the user's language); None for a dataset made here.
+    ``pkg`` is the dataset the page already shows (so the user may see it):
+    not read a second time."""
+    shown = provenance.of_dataset(pkg)
     if not shown["sources"] and not shown["edited_here"]:
         return None
     fields = {field["field_name"]: field for field in
