@@ -177,10 +177,53 @@ def _values(value: Any) -> list[str]:
     return [str(value)] if value else []
 
 
+#: What a CKAN portal's anonymous API lists: public datasets only (a
+#: private one needs an API key), so a dataset whose access rights the portal
+#: does not state is PUBLIC.
+DEFAULT_ACCESS_RIGHTS = "PUBLIC"
+
+
+def _temporal(package: dict[str, Any], extras: dict[str, Any]) -> tuple[Any, Any]:
+    """Start and end of the temporal coverage, in the shapes CKAN portals
+    use: ``temporal_start``/``temporal_end`` (fields or extras),
+    ckanext-dcat's repeating ``temporal_coverage`` ([{start, end}]), and
+    ckanext-dcatapit's ``temporal_coverage`` extra (JSON text,
+    [{temporal_start, temporal_end}])."""
+    start = package.get("temporal_start") or extras.get("temporal_start")
+    end = package.get("temporal_end") or extras.get("temporal_end")
+    if start or end:
+        return start, end
+    periods = package.get("temporal_coverage") or extras.get("temporal_coverage")
+    if isinstance(periods, str):
+        try:
+            periods = json.loads(periods)
+        except ValueError:
+            return None, None
+    for period in periods if isinstance(periods, list) else []:
+        if isinstance(period, dict):
+            start = period.get("start") or period.get("temporal_start")
+            end = period.get("end") or period.get("temporal_end")
+            if start or end:
+                return start, end
+    return None, None
+
+
+def _size(value: Any) -> int | None:
+    """A resource's size: CKAN stores an integer, older portals its digits."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
 def to_remote(package: dict[str, Any], portal_url: str) -> RemoteDataset:
     extras = _extras(package)
     field = lambda name: package.get(name) or extras.get(name)  # noqa: E731
     root = portal_root(portal_url)
+    temporal_start, temporal_end = _temporal(package, extras)
     return RemoteDataset(
         identifier=_identifier(package),
         remote_id=package["id"],
@@ -199,8 +242,10 @@ def to_remote(package: dict[str, Any], portal_url: str) -> RemoteDataset:
         contact_name=package.get("maintainer") or package.get("author") or field("contact_name"),
         contact_email=package.get("maintainer_email") or package.get("author_email") or field("contact_email"),
         landing_page=package.get("url") or None,
-        temporal_start=field("temporal_start"),
-        temporal_end=field("temporal_end"),
+        temporal_start=temporal_start,
+        temporal_end=temporal_end,
+        # ckanext-dcat's field (an EU URI) or an extra (a code, URI or label)
+        access_rights=field("access_rights") or DEFAULT_ACCESS_RIGHTS,
         resources=[RemoteResource(
             url=r.get("url") or "",
             identifier=f"ckan:{r['id']}" if isinstance(r.get("id"), str) and r["id"] else None,
@@ -210,6 +255,7 @@ def to_remote(package: dict[str, Any], portal_url: str) -> RemoteDataset:
             description=r.get("description"),
             format=r.get("format"),
             mimetype=r.get("mimetype"),
-            size=r.get("size") if isinstance(r.get("size"), int) else None,
+            size=_size(r.get("size")),
+            rights=r.get("rights") if isinstance(r.get("rights"), str) else None,
         ) for r in package.get("resources") or [] if isinstance(r, dict)],
     )

@@ -20,7 +20,8 @@ from typing import Any, Iterable
 HARVESTED_FIELDS = (
     "title", "notes", "tags", "license_id", "theme", "svrc_scenario", "si_area", "od_category",
     "country", "region", "language", "frequency", "issued", "modified", "temporal_start",
-    "temporal_end", "url", "contact", "source_portal", "source_url", "source_identifier", "uri",
+    "temporal_end", "access_rights", "url", "contact", "source_portal", "source_url",
+    "source_identifier", "uri",
 )
 
 #: Where the dataset comes from, and when the source changed it: facts about

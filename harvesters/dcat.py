@@ -34,7 +34,7 @@ from typing import Any, Iterator
 from urllib.parse import urljoin, urlsplit
 
 from ckanext.dcat.processors import RDFParser
-from rdflib import Literal, Namespace, URIRef
+from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
 
 from ckanext.plusresilient.harvesters.base import Listed, SVRCHarvester
@@ -387,6 +387,18 @@ def _distribution_uri(resource: dict[str, Any]) -> str | None:
     return None
 
 
+def _graph_value(g, resource: dict[str, Any], predicate) -> str | None:
+    """The distribution's value for ``predicate`` as the source published it,
+    for what the profiles' parsing leaves out of the dict: our profile drops a
+    download URL equal to the access URL, which our own export would write
+    again, but a source's explicit dcat:downloadURL is the source's word."""
+    ref = _text(resource.get("distribution_ref"))
+    if not ref:
+        return None
+    node = URIRef(ref) if ref.startswith(("http://", "https://", "urn:")) else BNode(ref)
+    return _text(next(g.objects(node, predicate), None))
+
+
 def _resources(dataset: dict[str, Any], g) -> list[RemoteResource]:
     resources = []
     for resource in dataset.get("resources") or []:
@@ -402,15 +414,36 @@ def _resources(dataset: dict[str, Any], g) -> list[RemoteResource]:
         resources.append(RemoteResource(
             url=_text(url) or "",
             identifier=_distribution_uri(resource),
-            download_url=_text(resource.get("download_url")),
+            download_url=_text(resource.get("download_url")) or _graph_value(g, resource, DCAT.downloadURL),
             name=_text(resource.get("name")),
             description=_text(resource.get("description")),
             format=_format(resource.get("format")),
             mimetype=_text(resource.get("mimetype")),
             size=_size(resource.get("size")),
             license=_text(licence),
+            # ckanext-dcat reads dct:rights as its rdfs:label, or its text
+            rights=_text(resource.get("rights")),
         ))
     return resources
+
+
+def _access_rights(dataset: dict[str, Any], g, ref, language: str | None) -> str | None:
+    """dct:accessRights: the code our profile parsed from an EU URI, else
+    what the graph says (a dct:RightsStatement's label, a literal, another
+    URI), for the shared mapping to recognise. A catalogue that says nothing
+    claims nothing: DCAT catalogues also list datasets whose data is not
+    open (that is what dct:accessRights is for), so no default is assumed."""
+    code = _text(_field(dataset, "access_rights"))
+    if code or ref is None:
+        return code
+    for node in g.objects(ref, DCTERMS.accessRights):
+        return str(node) if isinstance(node, URIRef) and not _has_label(g, node) else _label(g, node, language)
+    return None
+
+
+def _has_label(g, node) -> bool:
+    return any(next(g.objects(node, predicate), None) is not None
+               for predicate in (SKOS.prefLabel, RDFS.label))
 
 
 def _contact(dataset: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -462,6 +495,7 @@ def to_remote(dataset: dict[str, Any], g, language: str | None = None) -> Remote
         landing_page=landing_page,
         temporal_start=_text(_field(dataset, "temporal_start")),
         temporal_end=_text(_field(dataset, "temporal_end")),
+        access_rights=_access_rights(dataset, g, ref, language),
         country=_text(dataset.get("country")),
         region=_text(dataset.get("region")),
         resources=_resources(dataset, g),

@@ -47,6 +47,8 @@ class RemoteResource:
     mimetype: str | None = None
     size: int | None = None
     license: str | None = None
+    #: the distribution's rights statement (dct:rights): free text, or a URI
+    rights: str | None = None
 
 
 @dataclass
@@ -72,6 +74,9 @@ class RemoteDataset:
     landing_page: str | None = None
     temporal_start: str | None = None
     temporal_end: str | None = None
+    #: as the source says it (an EU code or URI, a label, a platform's word);
+    #: each harvester gives its platform's default when the source is silent
+    access_rights: str | None = None
     country: str | None = None    # the dataset's own, when it says (aggregators span countries)
     region: str | None = None
     resources: list[RemoteResource] = field(default_factory=list)
@@ -187,6 +192,7 @@ def to_package(remote: RemoteDataset, source: dict[str, Any]) -> dict[str, Any]:
         "modified": _date(remote.modified),
         "temporal_start": _date(remote.temporal_start),
         "temporal_end": _date(remote.temporal_end),
+        "access_rights": access_rights_code(remote.access_rights, remote.identifier),
         "url": landing_page or page,
         "source_portal": source.get("portal"),
         "source_url": page,
@@ -201,6 +207,29 @@ def to_package(remote: RemoteDataset, source: dict[str, Any]) -> dict[str, Any]:
     if remote.contact_name or remote.contact_email:
         package["contact"] = [{"name": remote.contact_name or "", "email": remote.contact_email or ""}]
     return {key: value for key, value in package.items() if value not in (None, "", [])}
+
+
+def access_rights_code(value: str | None, identifier: str = "") -> str | None:
+    """The ``access_rights`` code a source's value names: the code in any
+    case, its EU URI (http or https), or the words ``mapping.yaml`` lists
+    for it in the network's languages ("Accesso pubblico", "restreint",
+    "open_with_account"). A value that names none is dropped with a log line:
+    a wrong claim about who may read the data is worse than none."""
+    if not value or not str(value).strip():
+        return None
+    text = str(value).strip()
+    code = _single_code("access_rights", text)
+    if code is None and "://" in text:  # another host's copy of the EU table
+        code = _single_code("access_rights", text.rstrip("/").rsplit("/", 1)[-1])
+    if code is None:
+        # the first code whose words occur: NON_PUBLIC and RESTRICTED come
+        # before PUBLIC, so "non public" is not taken for "public"
+        matched = match_codes("access_rights", [text.replace("_", " ")])
+        code = matched[0] if matched else None
+    if code is None:
+        log.warning("%s: access rights %r dropped: not a code of the access_rights vocabulary",
+                    identifier, text[:200])
+    return code
 
 
 def _themes_of(od_categories: Iterable[str]) -> list[str]:
@@ -279,4 +308,6 @@ def _resource(resource: RemoteResource, url: str) -> dict[str, Any]:
     }
     if resource.license:
         data["license"] = licence_code(resource.license)
+    if resource.rights and resource.rights.strip():
+        data["rights"] = resource.rights.strip()
     return {key: value for key, value in data.items() if value not in (None, "")}

@@ -222,12 +222,26 @@ def _licence(name: Any, url: Any) -> str | None:
     return (name if isinstance(name, str) and name.strip() else None) or (url or None)
 
 
+#: The Explore API answers an anonymous harvester with the datasets visible
+#: to anyone (a restricted dataset needs an API key or a session): PUBLIC,
+#: unless the DCAT template's ``accessrights`` says otherwise.
+DEFAULT_ACCESS_RIGHTS = "PUBLIC"
+
+
+def _rights(default: dict[str, Any]) -> str | None:
+    """The ``attributions`` (whom a reuser must credit) as the exports'
+    rights statement: OpenDataSoft has no rights field of its own."""
+    credits = _strings(default.get("attributions"))
+    return "; ".join(credits) or None
+
+
 def _extension_format(name: str | None) -> str | None:
     match = re.search(r"\.([A-Za-z0-9]{1,8})$", name or "")
     return match.group(1).upper() if match else None
 
 
-def _resources(dataset: dict[str, Any], base: str, licence: str | None) -> list[RemoteResource]:
+def _resources(dataset: dict[str, Any], base: str, licence: str | None,
+               rights: str | None = None) -> list[RemoteResource]:
     dataset_path = f"{base}/catalog/datasets/{quote(dataset['dataset_id'], safe='@')}"
     resources = []
     if dataset.get("has_records", True) is not False:
@@ -237,7 +251,8 @@ def _resources(dataset: dict[str, Any], base: str, licence: str | None) -> list[
         for path, fmt, mimetype, name in exports:
             export = f"{dataset_path}/exports/{path}"
             resources.append(RemoteResource(url=export, download_url=export, name=name,
-                                            format=fmt, mimetype=mimetype, license=licence))
+                                            format=fmt, mimetype=mimetype, license=licence,
+                                            rights=rights))
     for key, path in (("alternative_exports", "alternative_exports"), ("attachments", "attachments")):
         for item in dataset.get(key) or []:
             if not isinstance(item, dict) or not item.get("id"):
@@ -249,7 +264,7 @@ def _resources(dataset: dict[str, Any], base: str, licence: str | None) -> list[
                 identifier=f"ods:{dataset['dataset_id']}:{path}:{item['id']}",
                 name=title, description=item.get("description") or None,
                 format=_extension_format(title) or _extension_format(item.get("url")),
-                mimetype=item.get("mimetype"), license=licence))
+                mimetype=item.get("mimetype"), license=licence, rights=rights))
     return resources
 
 
@@ -275,7 +290,9 @@ def to_remote(dataset: dict[str, Any], portal_url: str) -> RemoteDataset:
         contact_email=dcat.get("contact_email") or None,
         temporal_start=dcat.get("temporal_coverage_start") or None,
         temporal_end=dcat.get("temporal_coverage_end") or None,
-        resources=_resources(dataset, api_base(portal_url), licence),
+        access_rights=next(iter(_strings(dcat.get("accessrights") or dcat.get("accessRights"))),
+                           DEFAULT_ACCESS_RIGHTS),
+        resources=_resources(dataset, api_base(portal_url), licence, _rights(default)),
     )
 
 

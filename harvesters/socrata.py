@@ -189,6 +189,13 @@ def _licence(*candidates: Any) -> str | None:
     return given[0] if given else None
 
 
+#: The Discovery API and ``/api/views`` answer an anonymous harvester with
+#: public assets only (a private or internal one needs a login): PUBLIC.
+#: Socrata publishes no access rights, file sizes, rights statement or
+#: temporal coverage of its own; the full CSV export is the download.
+DEFAULT_ACCESS_RIGHTS = "PUBLIC"
+
+
 def _resources(root: str, dataset_id: str) -> list[RemoteResource]:
     return [
         RemoteResource(url=f"{root}/api/views/{dataset_id}/rows.csv?accessType=DOWNLOAD",
@@ -232,6 +239,7 @@ def to_remote_from_catalog(result: dict[str, Any], root: str) -> RemoteDataset:
         publisher=resource.get("attribution") or None,
         contact_name=resource.get("attribution") if resource.get("contact_email") else None,
         contact_email=resource.get("contact_email") or None,
+        access_rights=DEFAULT_ACCESS_RIGHTS,
         resources=_resources(root, dataset_id),
     )
 
@@ -255,5 +263,6 @@ def to_remote_from_view(view: dict[str, Any], root: str) -> RemoteDataset:
         categories=_strings(view.get("category")),
         license=_licence(view.get("licenseId"), licence.get("termsLink"), licence.get("name")),
         publisher=view.get("attribution") or None,
+        access_rights=DEFAULT_ACCESS_RIGHTS,
         resources=_resources(root, dataset_id),
     )

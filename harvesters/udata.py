@@ -72,6 +72,18 @@ FREQUENCIES = {
     "irregular": "IRREG",
 }
 
+#: udata's ``access_type`` (udata/core/access_type/constants.py; recent
+#: udata versions give it on datasets) -> the EU access-right codes, by the EU table's
+#: definitions: PUBLIC is "publicly accessible by everyone", RESTRICTED
+#: "available under certain conditions". An account to create or an
+#: authorisation to ask for are such conditions. (udata's own DCAT export
+#: writes PUBLIC for ``open_with_account`` and NON_PUBLIC for ``restricted``;
+#: NON_PUBLIC, "not publicly accessible", would tell a reuser not to ask.)
+ACCESS_TYPES = {"open": "PUBLIC", "open_with_account": "RESTRICTED", "restricted": "RESTRICTED"}
+#: Without ``access_type`` (older udata): udata's default is ``open``, and
+#: the API lists no private dataset to an anonymous harvester.
+DEFAULT_ACCESS_RIGHTS = "PUBLIC"
+
 _LANGUAGE_PREFIX = re.compile(r"^/[a-z]{2}(?:-[a-z]{2})?$", re.IGNORECASE)
 
 
@@ -224,6 +236,13 @@ def _resource(resource: dict[str, Any]) -> RemoteResource:
     )
 
 
+def _access_rights(dataset: dict[str, Any]) -> str:
+    access_type = _text(dataset.get("access_type"))
+    if access_type is None:
+        return DEFAULT_ACCESS_RIGHTS
+    return ACCESS_TYPES.get(access_type, access_type)  # another word: the shared mapping reads it
+
+
 def to_remote(dataset: dict[str, Any], portal_url: str) -> RemoteDataset:
     root = portal_root(portal_url)
     harvest = dataset.get("harvest") if isinstance(dataset.get("harvest"), dict) else {}
@@ -261,5 +280,6 @@ def to_remote(dataset: dict[str, Any], portal_url: str) -> RemoteDataset:
                       or _text(extras.get("harvest:remote_url"))),
         temporal_start=temporal.get("start"),
         temporal_end=temporal.get("end"),
+        access_rights=_access_rights(dataset),
         resources=[_resource(r) for r in resources if isinstance(r, dict)],
     )

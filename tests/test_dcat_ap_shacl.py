@@ -20,6 +20,7 @@ from ckanext.dcat.profiles import DCAT, DCT, FOAF
 
 from ckanext.plusresilient.harvesters.runner import run_source
 from tests import shacl
+from tests.mqa_parity import assert_parity
 from tests.factories import Cluster, SVRCDataset
 from tests.harvesters.loopback import CKANPortal, DKANPortal
 from tests.harvesters.loopback_dcat import EU, NUTS, DCATPortal
@@ -166,6 +167,8 @@ def test_every_field_of_every_record_type_conforms(app, sysadmin_context):
 
     catalog = _assert_catalogue_and_each_dataset_conform(
         app, [full, nodes, sparse, use_case, training])
+    # and the score is what data.europa.eu computes from that RDF
+    assert_parity(app, [full, nodes, sparse])
 
     # the cluster is the publisher of every record, a named foaf:Agent
     cluster_ref = URIRef(f"http://test.ckan.net/organization/{cluster['id']}")
@@ -226,3 +229,4 @@ def test_harvested_datasets_of_every_platform_conform(app):
     harvested = call_action("package_search", fq="+dataset_type:dataset", rows=100)["results"]
     assert len(harvested) == 9
     _assert_catalogue_and_each_dataset_conform(app, harvested)
+    assert_parity(app, harvested)

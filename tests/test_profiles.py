@@ -84,6 +84,7 @@ def _full_dataset(context: dict[str, Any], org: dict[str, Any], name: str,
                 "mimetype": "text/csv",
                 "size": 48213,
                 "license": "odc-odbl",
+                "rights": "Reuse with attribution to the Veneto Region.",
                 "schema": TABLE_SCHEMA,
             },
             {
@@ -166,7 +167,7 @@ NOT_IN_RDF = {
 # resource's url the dcat:downloadURL when there is one, so a download URL
 # different from the url does not round-trip.
 RESOURCE_FIELDS = ("url", "download_url", "name", "description", "format", "mimetype", "size",
-                   "license", "schema")
+                   "license", "rights", "schema")
 
 
 def _dataset_values(dataset: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ __all__ = [
     "plusresilient_quality_band_label",
     "plusresilient_quality_dimension_label",
     "plusresilient_quality_indicator_label",
+    "plusresilient_quality_finding",
     "plusresilient_feedback_for",
     "plusresilient_feedback_open_reports",
     "plusresilient_feedback_categories",
@@ -184,6 +185,44 @@ def plusresilient_quality_dimension_label(dimension: str) -> str:
 def plusresilient_quality_indicator_label(indicator: dict[str, Any]) -> str:
     label = QUALITY_INDICATORS.get(indicator.get("key", ""))
     return label() if label else indicator.get("label", "")
+
+
+#: Values of the published RDF listed per indicator; the rest are counted.
+FOUND_SHOWN = 10
+
+
+def plusresilient_quality_finding(indicator: dict[str, Any]) -> dict[str, Any]:
+    """One indicator of a stored report as the report page shows it: what
+    data.europa.eu will see, in the user's language.
+
+    The scorer stores English (it imports no CKAN); its fix texts are
+    catalog messages, so they are translated here. The reason sentence is
+    composed with counts and values, so no catalog can hold it: it stays
+    English, and ``reason_lang``/``fix_lang`` say "en" on a page in another
+    language (a fix the catalogs do not know stays English too), for the
+    page to mark it so. Reports stored before the DCAT property and the
+    published values were kept have no ``property``: ``published`` is then
+    False and the page shows the reason alone, as it did. Values are
+    returned as text, for the template to escape (they are publishers' data).
+    """
+    foreign = current_language() != "en"
+    prop = indicator.get("property")
+    found = indicator.get("found")
+    published = isinstance(prop, str) and bool(prop.strip()) and isinstance(found, list)
+    values = [str(value) for value in found or () if value not in (None, "")] if published else []
+    fix = indicator.get("fix")
+    fix_text = tk._(fix) if isinstance(fix, str) and fix.strip() else ""
+    return {
+        "published": published,
+        "properties": [part.strip() for part in prop.split(",") if part.strip()] if published else [],
+        "found": values[:FOUND_SHOWN],
+        "found_count": len(values),
+        "found_more": max(len(values) - FOUND_SHOWN, 0),
+        "fix": fix_text,
+        "fix_lang": "en" if foreign and fix_text == fix else "",
+        "reason": str(indicator.get("reason") or ""),
+        "reason_lang": "en" if foreign else "",
+    }
 
 
 # -- community feedback ------------------------------------------------------------------

@@ -42,8 +42,10 @@ from ckanext.dcat.profiles import DCAT, DCT, FOAF, RDF, RDFS, SKOS, RDFProfile
 from ckanext.dcat.utils import catalog_uri, publisher_uri_organization_fallback, resource_uri
 from ckanext.dcat.utils import dataset_id_from_resource
 
-from ckanext.plusresilient import config, vocabularies
-from ckanext.plusresilient.quality.metadata import FileFormat, file_format
+from ckanext.plusresilient import config, dqv, vocabularies
+from ckanext.plusresilient.quality.metadata import (
+    IANA_MEDIA_TYPES, FileFormat, file_format, published_download_url, published_media_type,
+)
 
 __all__ = [
     "SVRC",
@@ -68,8 +70,6 @@ SVRC = Namespace("https://w3id.org/plusresilient/svrc#")
 #: Where the SVRC concept schemes live: <base><scheme>/<code>.
 SVRC_SCHEME_BASE = "https://w3id.org/plusresilient/svrc/"
 
-#: The prefix of IANA media type URIs, as ckanext-dcat writes them.
-IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 
 #: The prefix of the NUTS URIs (Eurostat's NUTS linked data).
 NUTS_BASE = "http://data.europa.eu/nuts/code/"
@@ -279,6 +279,9 @@ class SVRCProfile(RDFProfile):
 
         for resource_dict in dataset_dict.get("resources", []) or []:
             self._distribution_to_graph(resource_dict, dataset_licence)
+
+        # the dataset's stored quality as W3C DQV measurements (see dqv.py)
+        dqv.add_measurements(g, dataset_ref, dqv.stored_quality(dataset_dict.get("id")))
 
         # keep last: covers every triple the profiles wrote for the dataset
         self._drop_unpublishable(dataset_ref, _owner(dataset_dict))
@@ -524,9 +527,8 @@ class SVRCProfile(RDFProfile):
         # dcat:mediaType: the IANA URI instead of the literal
         for obj in list(g.objects(distribution, DCAT.mediaType)):
             if isinstance(obj, Literal) and "/" in str(obj):
-                media_type = str(obj).split(";", 1)[0].strip().lower()
                 g.remove((distribution, DCAT.mediaType, obj))
-                uri = _checked_uri(IANA_MEDIA_TYPES + media_type,
+                uri = _checked_uri(published_media_type(str(obj)),
                                    f"{resource_dict.get('package_id')} resource {resource_dict.get('id')}",
                                    "mimetype")
                 if uri is None:
@@ -542,6 +544,12 @@ class SVRCProfile(RDFProfile):
         if (distribution, DCAT.accessURL, None) not in g:
             self._add_triple_from_dict(resource_dict, distribution, DCAT.accessURL, "url",
                                        _type=URIRef)
+        # dcat:downloadURL: the euro profile writes only a download_url field;
+        # an upload, or a URL declared as a data file, is one too (the rule
+        # the metadata score follows, so the score is what is published)
+        download_url = published_download_url(resource_dict)
+        if download_url and (distribution, DCAT.downloadURL, None) not in g:
+            g.add((distribution, DCAT.downloadURL, URIRef(download_url)))
 
         # The Frictionless Table Schema, verbatim, as JSON
         schema = resource_dict.get("schema")
@@ -816,6 +824,14 @@ class SVRCProfile(RDFProfile):
         known = file_format(value) if isinstance(value, str) and "://" in value else None
         if known is not None:
             resource_dict["format"] = _ckan_format(known)
+
+        # a file published with its URL as dcat:downloadURL too (the rule of
+        # published_download_url) comes back as it was: no download_url
+        url = resource_dict.get("url")
+        if url and resource_dict.get("download_url") == url:
+            rest = {key: value for key, value in resource_dict.items() if key != "download_url"}
+            if published_download_url(rest) == url:
+                del resource_dict["download_url"]
 
         if distribution is None:
             return

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from rdflib import Graph
+from rdflib.namespace import DCAT, RDF
 from ckan import model
 from ckan.cli.cli import ckan as ckan_cli
 from ckan.tests.helpers import call_action
@@ -24,7 +26,9 @@ from ckanext.plusresilient.demo.loader import load
 from ckanext.plusresilient.demo.server import serving
 from ckanext.plusresilient.jobs import job_id
 from ckanext.plusresilient.model import Feedback, HarvestRecord, Quality, QualityHistory
+from tests import shacl
 from tests.loopback_http import allowing
+from tests.mqa_parity import assert_parity
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -58,7 +62,7 @@ def _search(fq: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.ckan_config("ckanext.plusresilient.quality.auto", "true")
-def test_load_fills_the_portal_and_a_second_load_changes_nothing(cli):
+def test_load_fills_the_portal_and_a_second_load_changes_nothing(cli, app):
     content = load_content()
     with serving() as url, allowing(url):
         first = load(url)
@@ -112,6 +116,16 @@ def test_load_fills_the_portal_and_a_second_load_changes_nothing(cli):
     assert len(dataset_bands) >= 3, dataset_bands
     assert first.bands == dict(Counter(rows[i].overall_band for i in every))
     assert _search("+plusresilient_quality_band:*")  # the bands reached the search index
+
+    # what the demo publishes passes the DCAT-AP 3 shapes, and each dataset's
+    # score is what data.europa.eu computes from its RDF
+    response = app.get("/catalog.ttl")
+    assert response.status_code == 200
+    catalog = Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    assert len(set(catalog.subjects(RDF.type, DCAT.Dataset))) == len(_search("+state:active"))
+    violations = shacl.validate(catalog)
+    assert not violations, shacl.describe(violations)
+    assert_parity(app, [p for p in _search("+dataset_type:dataset") if not p["private"]])
 
     # the community shows: ratings approved and counted in the score
     rated = model.Package.get(next(n for n, p in after_first["packages"].items()

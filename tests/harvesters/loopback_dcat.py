@@ -26,6 +26,13 @@ Shapes followed (triples, typing, nesting, paging nodes):
   literals: https://github.com/opendatateam/udata/blob/master/udata/harvest/tests/dcat/udata.xml
   and .../partial-collection-1.jsonld
 
+Access rights, temporal coverage and a distribution's rights are written as
+DCAT-AP 3 has them, each flavour its own way (``dct:accessRights`` an EU URI,
+or a ``dct:RightsStatement`` with an ``rdfs:label``; ``dct:temporal`` a
+``dct:PeriodOfTime`` with ``dcat:startDate``/``dcat:endDate``, or the
+``schema:startDate``/``schema:endDate`` of DCAT-AP 1.1 that datos.gob.es keeps;
+``dct:rights`` a labelled ``dct:RightsStatement``, or udata's literal).
+
 Pages are built with rdflib and serialised (Turtle, RDF/XML, JSON-LD) as
 those portals do; every node has a URI, so a page's bytes are stable.
 """
@@ -46,6 +53,7 @@ DCATAPIT = Namespace("http://dati.gov.it/onto/dcatapit#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
+SCHEMA = Namespace("http://schema.org/")
 EU = "http://publications.europa.eu/resource/authority/"
 NUTS = "http://data.europa.eu/nuts/code/"
 
@@ -113,6 +121,9 @@ class DCATPortal(LoopbackPortal):
             "spatial": fields.pop("spatial", []),
             "licence": fields.pop("licence", None),
             "dcatapit_only": fields.pop("dcatapit_only", False),
+            # an EU URI, or a label (published as a dct:RightsStatement)
+            "access_rights": fields.pop("access_rights", None),
+            "temporal": fields.pop("temporal", None),   # {"start": ..., "end": ...}
             "distributions": fields.pop("distributions", [
                 {"id": "1", "title": "Dati CSV", "url": f"{base}/download/{slug}.csv", "format": "CSV",
                  "media_type": "text/csv", "size": 2048}]),
@@ -204,6 +215,33 @@ class DCATPortal(LoopbackPortal):
             nodes.append(node)
         return nodes
 
+    def _statement(self, g: Graph, node: URIRef, text: str) -> URIRef:
+        """A URI as it is, or a dct:RightsStatement labelled with ``text``."""
+        if text.startswith(("http://", "https://")):
+            return URIRef(text)
+        g.add((node, RDF.type, DCT.RightsStatement))
+        g.add((node, RDFS.label, Literal(text)))
+        return node
+
+    def _access_and_time(self, g: Graph, ref: URIRef, dataset: dict[str, Any]) -> None:
+        if dataset["access_rights"]:
+            g.add((ref, DCT.accessRights,
+                   self._statement(g, URIRef(f"{ref}#access-rights"), dataset["access_rights"])))
+        temporal = dataset["temporal"]
+        if temporal:
+            period = URIRef(f"{ref}#temporal")
+            g.add((ref, DCT.temporal, period))
+            g.add((period, RDF.type, DCT.PeriodOfTime))
+            start, end = (SCHEMA.startDate, SCHEMA.endDate) if self.flavour == "es" else \
+                (DCAT.startDate, DCAT.endDate)
+            for predicate, value in ((start, temporal.get("start")), (end, temporal.get("end"))):
+                if value:
+                    g.add((period, predicate, Literal(value, datatype=XSD.date)))
+
+    def _rights(self, g: Graph, node: URIRef, distribution: dict[str, Any]) -> None:
+        if distribution.get("rights"):
+            g.add((node, DCT.rights, self._statement(g, URIRef(f"{node}#rights"), distribution["rights"])))
+
     # -- dati.gov.it (DCAT-AP_IT) ------------------------------------------------------
     def _dataset_it(self, g: Graph, ref: URIRef, dataset: dict[str, Any]) -> None:
         g.add((ref, RDF.type, DCATAPIT.Dataset))
@@ -225,6 +263,7 @@ class DCATPortal(LoopbackPortal):
         g.add((ref, DCT.language, URIRef(f"{EU}language/ITA")))
         g.add((ref, DCT.accrualPeriodicity, URIRef(f"{EU}frequency/ANNUAL")))
         g.add((ref, DCAT.landingPage, URIRef(f"https://dati.veneto.it/content/{dataset['slug']}")))
+        self._access_and_time(g, ref, dataset)
         publisher = URIRef("https://www.dati.gov.it/organization/r_veneto")
         g.add((ref, DCT.publisher, publisher))
         g.add((ref, DCT.rightsHolder, publisher))
@@ -252,6 +291,7 @@ class DCATPortal(LoopbackPortal):
             g.add((node, DCAT.downloadURL, URIRef(d["url"])))
             g.add((node, DCT.license, licence))
             g.add((node, DCAT.byteSize, Literal(d["size"], datatype=XSD.decimal)))
+            self._rights(g, node, d)
 
     # -- datos.gob.es (DCAT-AP-ES) -----------------------------------------------------
     def _dataset_es(self, g: Graph, ref: URIRef, dataset: dict[str, Any]) -> None:
@@ -275,6 +315,7 @@ class DCATPortal(LoopbackPortal):
         g.add((publisher, SKOS.notation, Literal("L01280796")))
         g.add((publisher, SKOS.prefLabel, Literal("Ayuntamiento de Madrid")))
         g.add((ref, DCT.license, URIRef(dataset["licence"] or f"{EU}licence/CC_BY_4_0")))
+        self._access_and_time(g, ref, dataset)
         for node, d in zip(self._distributions(g, ref, dataset, None), dataset["distributions"]):
             imt = URIRef(f"{node}/format")
             g.add((node, DCT.format, imt))
@@ -283,6 +324,7 @@ class DCATPortal(LoopbackPortal):
             g.add((imt, RDF.value, Literal(d["media_type"])))
             g.add((node, DCAT.accessURL, Literal(d["url"])))
             g.add((node, DCAT.byteSize, Literal(float(d["size"]))))
+            self._rights(g, node, d)
 
     # -- data.gouv.fr (udata) ----------------------------------------------------------
     def _dataset_fr(self, g: Graph, ref: URIRef, dataset: dict[str, Any]) -> None:
@@ -308,13 +350,19 @@ class DCATPortal(LoopbackPortal):
         g.add((ref, DCT.publisher, publisher))
         g.add((publisher, RDF.type, FOAF.Organization))
         g.add((publisher, FOAF.name, Literal("Ville de Vanves")))
+        self._access_and_time(g, ref, dataset)
         for node, d in zip(self._distributions(g, ref, dataset, None), dataset["distributions"]):
             g.add((node, DCT.identifier, Literal(d["id"])))
             g.add((node, DCAT.downloadURL, URIRef(d["url"])))
             g.add((node, DCAT.accessURL, URIRef(f"https://www.data.gouv.fr/datasets/r/{d['id']}")))
             g.add((node, DCAT.mediaType, Literal(d["media_type"])))
             g.add((node, DCT.format, Literal(d["format"].lower())))
+            if d.get("size"):
+                g.add((node, DCAT.byteSize, Literal(d["size"], datatype=XSD.decimal)))
             if dataset["licence"]:
                 g.add((node, DCT.license, URIRef(dataset["licence"])))
-            else:
-                g.add((node, DCT.rights, Literal("License Not Specified")))
+            # udata writes its licence's title as a literal dct:rights when the
+            # licence has no URI
+            rights = d.get("rights") or (None if dataset["licence"] else "License Not Specified")
+            if rights:
+                g.add((node, DCT.rights, Literal(rights)))

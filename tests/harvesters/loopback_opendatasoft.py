@@ -111,6 +111,7 @@ class ODSPortal(LoopbackPortal):
                          "temporal_coverage_end": None, "accessrights": None, "relation": None},
             },
         }
+        dataset["metas"]["dcat"].update(options.pop("dcat", {}))
         dataset.update(options)
         self.datasets[dataset_id] = dataset
         self.routes[f"{self.catalog_path}/{quote(dataset_id, safe='@')}"] = \

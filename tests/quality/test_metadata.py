@@ -459,7 +459,9 @@ def test_to_dict_is_plain_json():
     assert len(data["indicators"]) == 23
     first = data["indicators"][0]
     assert set(first) == {"dimension", "key", "label", "points_max", "points", "passed",
-                          "reason", "fix"}
+                          "reason", "fix", "property", "found"}
+    assert first["property"] == "dcat:keyword"
+    assert first["found"] == ["cooperatives", "social economy"]
     pending = next(i for i in data["indicators"] if i["key"] == "access_url_status")
     assert pending["passed"] is None
 

@@ -20,14 +20,13 @@ keywords, categories, spatial, temporal
     dct:spatial; ``temporal_start`` or ``temporal_end`` → dct:temporal.
 
 accessURL, downloadURL
-    A resource's ``url`` is its dcat:accessURL. Its downloadURL is the
-    resource's ``download_url`` field when there is one, else its ``url``
-    when that evidently points at a file: an upload (``url_type`` "upload"),
-    or a resource declaring a format or media type that is not a web page or
-    a service (HTML, WMS, WFS, WCS, REST). This departs from the export on
-    purpose: ckanext-dcat writes dcat:downloadURL only from a
-    ``download_url`` field, which our schema does not have, yet a publisher
-    who uploaded a CSV has done what the indicator asks.
+    A resource's ``url`` is its dcat:accessURL. Its dcat:downloadURL is
+    ``published_download_url``: the ``download_url`` field when there is one,
+    else the ``url`` when that evidently points at a file: an upload
+    (``url_type`` "upload"), or a resource declaring a format or media type
+    that is not a web page or a service (HTML, WMS, WFS, WCS, REST).
+    profiles.py publishes exactly that, so a publisher who uploaded a CSV
+    gets the property, and the points, that the indicator asks for.
     "Answers" is read from ``link_status[url]``: an int is an HTTP status,
     2xx and 3xx answer; a LinkStatus (or its dict) answers when its ``ok``
     says so (the link checker already followed redirects and fell back from
@@ -53,16 +52,18 @@ DCAT-AP compliance (SHACL)
 
 licence, licence from the vocabulary
     A distribution's licence is the resource's ``license`` when it is in the
-    licences vocabulary, else the dataset's ``license_id`` (what profiles.py
-    writes); with no resources, the dataset's. "notspecified" counts as no
+    licences vocabulary, else the dataset's ``license_id`` when it is, else
+    the resource's value as written (what profiles.py and ckanext-dcat
+    write); with no resources, the dataset's. "notspecified" counts as no
     licence: it is CKAN's way of saying that none was given. From the
-    vocabulary: the code is in our licences vocabulary and has an EU URI.
+    vocabulary: the licence has an EU URI.
 
 access rights, contact point, publisher
-    ``access_rights`` (from the vocabulary: a code of access_rights);
-    ``contact`` entries with a name or an email, or the maintainer/author
-    fields ckanext-dcat falls back to; the ``organization`` (or a scheming
-    ``publisher`` / legacy ``publisher_*`` value).
+    ``access_rights`` (from the vocabulary: a code of access_rights); the
+    ``contact`` entries with a name or an email (profiles.py writes them as
+    dcat:contactPoint), or the contact_*/maintainer/author fields ckanext-dcat
+    falls back to; the ``organization`` (or legacy ``publisher_*`` values),
+    which the euro profile publishes as dct:publisher.
 
 rights, byteSize, issued, modified
     rights is dct:rights on a distribution, written from a resource's
@@ -71,6 +72,11 @@ rights, byteSize, issued, modified
     byteSize: a resource ``size`` above 0. issued / modified: the dataset's
     ``issued`` / ``modified``, else ``metadata_created`` /
     ``metadata_modified``, the fallback the euro profile exports.
+
+Each indicator also names its DCAT property and the values found: what the
+published RDF holds for it (URIs as published, literals as text), so the
+report can say what data.europa.eu will see. ``quality.rdf`` computes the
+same from the RDF itself; the parity tests require both to agree.
 
 Everything the scorer needs (vocabularies, the format table) is read once per
 process at import, so a call only walks the dict: well over ten thousand
@@ -96,11 +102,20 @@ __all__ = [
     "IndicatorSpec",
     "INDICATORS",
     "INDICATOR_BY_KEY",
+    "IANA_MEDIA_TYPES",
     "MetadataScore",
+    "N_",
+    "Verdict",
     "band_for",
     "file_format",
+    "known_media_type",
     "link_answers",
+    "links_answer",
+    "plural",
+    "published_download_url",
+    "published_media_type",
     "score_metadata",
+    "score_verdicts",
 ]
 
 FINDABILITY = "findability"
@@ -123,7 +138,16 @@ BANDS: tuple[tuple[int, str], ...] = (
 FORMATS_FILE = Path(__file__).resolve().parent / "formats.yaml"
 FILE_TYPE_BASE = "http://publications.europa.eu/resource/authority/file-type/"
 _IANA_PATH = "iana.org/assignments/media-types/"
-PENDING_FIX = "Nothing to do yet: the links are checked periodically."
+#: The prefix of IANA media type URIs, as the export writes them.
+IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+def N_(message: str) -> str:
+    """Marks a message for the translation catalog without translating it:
+    this module does not import CKAN, so the text is stored in English and
+    the report page translates it (``_(indicator.fix)``)."""
+    return message
+
+
+PENDING_FIX = N_("Nothing to do yet: the links are checked periodically.")
 
 
 # --------------------------------------------------------------------------- #
@@ -132,71 +156,76 @@ PENDING_FIX = "Nothing to do yet: the links are checked periodically."
 
 @dataclass(frozen=True)
 class IndicatorSpec:
-    """One row of the MQA table; ``fix`` is the advice when it fails."""
+    """One row of the MQA table. ``property`` is the DCAT property
+    data.europa.eu reads for it; ``fix`` is the advice when it fails."""
 
     key: str
     dimension: str
     label: str
     points: int
+    property: str
     fix: str
 
 
 #: The MQA indicators with data.europa.eu's points, in its order.
 INDICATORS: tuple[IndicatorSpec, ...] = (
-    IndicatorSpec("keywords", FINDABILITY, "Keywords", 30,
-                  "Add at least one keyword (tag)."),
-    IndicatorSpec("categories", FINDABILITY, "Categories (EU data themes)", 30,
-                  "Choose at least one EU data theme."),
-    IndicatorSpec("spatial", FINDABILITY, "Geographical coverage", 20,
-                  "Set the country, and the region if the data covers one."),
-    IndicatorSpec("temporal", FINDABILITY, "Temporal coverage", 20,
-                  "Set the start or the end of the temporal coverage."),
-    IndicatorSpec("access_url_status", ACCESSIBILITY, "Access URL answers", 50,
-                  "Fix or replace the resource URLs that do not answer."),
-    IndicatorSpec("download_url", ACCESSIBILITY, "Download URL", 20,
-                  "Link at least one resource directly to a data file: upload it, "
-                  "or give its file URL and its format."),
+    IndicatorSpec("keywords", FINDABILITY, "Keywords", 30, "dcat:keyword",
+                  N_("Add at least one keyword (tag).")),
+    IndicatorSpec("categories", FINDABILITY, "Categories (EU data themes)", 30, "dcat:theme",
+                  N_("Choose at least one EU data theme.")),
+    IndicatorSpec("spatial", FINDABILITY, "Geographical coverage", 20, "dct:spatial",
+                  N_("Set the country, and the region if the data covers one.")),
+    IndicatorSpec("temporal", FINDABILITY, "Temporal coverage", 20, "dct:temporal",
+                  N_("Set the start or the end of the temporal coverage.")),
+    IndicatorSpec("access_url_status", ACCESSIBILITY, "Access URL answers", 50, "dcat:accessURL",
+                  N_("Fix or replace the resource URLs that do not answer.")),
+    IndicatorSpec("download_url", ACCESSIBILITY, "Download URL", 20, "dcat:downloadURL",
+                  N_("Link at least one resource directly to a data file: upload it, "
+                     "or give its file URL and its format.")),
     IndicatorSpec("download_url_status", ACCESSIBILITY, "Download URL answers", 30,
-                  "Fix or replace the file links that do not answer."),
-    IndicatorSpec("format", INTEROPERABILITY, "Format", 20,
-                  "Set the format of the resources (e.g. CSV); a media type such as "
-                  "text/csv belongs in the Media type field."),
-    IndicatorSpec("media_type", INTEROPERABILITY, "Media type", 10,
-                  "Set the media type of the resources (e.g. text/csv)."),
+                  "dcat:downloadURL",
+                  N_("Fix or replace the file links that do not answer.")),
+    IndicatorSpec("format", INTEROPERABILITY, "Format", 20, "dct:format",
+                  N_("Set the format of the resources (e.g. CSV); a media type such as "
+                     "text/csv belongs in the Media type field.")),
+    IndicatorSpec("media_type", INTEROPERABILITY, "Media type", 10, "dcat:mediaType",
+                  N_("Set the media type of the resources (e.g. text/csv).")),
     IndicatorSpec("format_vocabulary", INTEROPERABILITY,
-                  "Format or media type from the vocabulary", 10,
-                  "Use a format of the EU file-type list (e.g. CSV, JSON, XLSX) or a "
-                  "registered media type."),
-    IndicatorSpec("non_proprietary", INTEROPERABILITY, "Non-proprietary format", 20,
-                  "Also publish the data in an open format such as CSV, JSON or ODS."),
-    IndicatorSpec("machine_readable", INTEROPERABILITY, "Machine-readable format", 20,
-                  "Also publish the data in a machine-readable format such as CSV, "
-                  "JSON or XML."),
+                  "Format or media type from the vocabulary", 10, "dct:format, dcat:mediaType",
+                  N_("Use a format of the EU file-type list (e.g. CSV, JSON, XLSX) or a "
+                     "registered media type.")),
+    IndicatorSpec("non_proprietary", INTEROPERABILITY, "Non-proprietary format", 20, "dct:format",
+                  N_("Also publish the data in an open format such as CSV, JSON or ODS.")),
+    IndicatorSpec("machine_readable", INTEROPERABILITY, "Machine-readable format", 20, "dct:format",
+                  N_("Also publish the data in a machine-readable format such as CSV, "
+                     "JSON or XML.")),
     IndicatorSpec("dcat_ap_compliance", INTEROPERABILITY, "DCAT-AP compliance", 30,
-                  "Give the dataset a title and a description, and every resource a URL."),
-    IndicatorSpec("licence", REUSABILITY, "Licence", 20,
-                  "Choose the licence the data is published under."),
+                  "dct:title, dct:description, dcat:accessURL",
+                  N_("Give the dataset a title and a description, and every resource a URL.")),
+    IndicatorSpec("licence", REUSABILITY, "Licence", 20, "dct:license",
+                  N_("Choose the licence the data is published under.")),
     IndicatorSpec("licence_vocabulary", REUSABILITY, "Licence from the vocabulary", 10,
-                  "Choose a licence of the EU licence list, such as CC BY 4.0."),
-    IndicatorSpec("access_rights", REUSABILITY, "Access rights", 10,
-                  "Set the access rights (public, restricted or non-public)."),
-    IndicatorSpec("access_rights_vocabulary", REUSABILITY,
-                  "Access rights from the vocabulary", 5,
-                  "Choose the access rights from the list: public, restricted or non-public."),
-    IndicatorSpec("contact_point", REUSABILITY, "Contact point", 20,
-                  "Add a contact point with a name or an email address."),
-    IndicatorSpec("publisher", REUSABILITY, "Publisher", 10,
-                  "Publish the dataset under an organization."),
-    IndicatorSpec("rights", CONTEXTUALITY, "Rights", 5,
-                  "Add a rights statement to a resource (its rights field, exported "
-                  "as dct:rights)."),
-    IndicatorSpec("byte_size", CONTEXTUALITY, "File size", 5,
-                  "Give the size in bytes of the resource files (uploads get it "
-                  "automatically)."),
-    IndicatorSpec("issued", CONTEXTUALITY, "Release date", 5,
-                  "Set the release date."),
-    IndicatorSpec("modified", CONTEXTUALITY, "Modification date", 5,
-                  "Set the modification date."),
+                  "dct:license",
+                  N_("Choose a licence of the EU licence list, such as CC BY 4.0.")),
+    IndicatorSpec("access_rights", REUSABILITY, "Access rights", 10, "dct:accessRights",
+                  N_("Set the access rights (public, restricted or non-public).")),
+    IndicatorSpec("access_rights_vocabulary", REUSABILITY, "Access rights from the vocabulary", 5,
+                  "dct:accessRights",
+                  N_("Choose the access rights from the list: public, restricted or non-public.")),
+    IndicatorSpec("contact_point", REUSABILITY, "Contact point", 20, "dcat:contactPoint",
+                  N_("Add a contact point with a name or an email address.")),
+    IndicatorSpec("publisher", REUSABILITY, "Publisher", 10, "dct:publisher",
+                  N_("Publish the dataset under an organization.")),
+    IndicatorSpec("rights", CONTEXTUALITY, "Rights", 5, "dct:rights",
+                  N_("Add a rights statement to a resource (its rights field, exported "
+                     "as dct:rights).")),
+    IndicatorSpec("byte_size", CONTEXTUALITY, "File size", 5, "dcat:byteSize",
+                  N_("Give the size in bytes of the resource files (uploads get it "
+                     "automatically).")),
+    IndicatorSpec("issued", CONTEXTUALITY, "Release date", 5, "dct:issued",
+                  N_("Set the release date.")),
+    IndicatorSpec("modified", CONTEXTUALITY, "Modification date", 5, "dct:modified",
+                  N_("Set the modification date.")),
 )
 
 INDICATOR_BY_KEY: Mapping[str, IndicatorSpec] = MappingProxyType({s.key: s for s in INDICATORS})
@@ -239,12 +268,17 @@ class Indicator:
     passed: bool | None
     reason: str
     fix: str
+    #: the DCAT property data.europa.eu reads, and the values the published
+    #: RDF holds for it (URIs as published, literals as text)
+    property: str = ""
+    found: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "dimension": self.dimension, "key": self.key, "label": self.label,
             "points_max": self.points_max, "points": self.points,
             "passed": self.passed, "reason": self.reason, "fix": self.fix,
+            "property": self.property, "found": list(self.found),
         }
 
 
@@ -364,7 +398,14 @@ _FORMATS, _FORMAT_BY_KEY, _FORMAT_BY_MEDIA_TYPE, _KNOWN_MEDIA_TYPES = _load_form
 _LICENCES = vocabularies.get("licences")
 _ACCESS_RIGHTS = vocabularies.get("access_rights")
 _THEMES = vocabularies.get("data_themes")
+_COUNTRIES = vocabularies.get("countries")
+_REGIONS = vocabularies.get("regions")
 _NOT_SPECIFIED = "notspecified"
+
+
+def known_media_type(value: Any) -> bool:
+    """A registered media type the format table knows (as text or IANA URI)."""
+    return isinstance(value, str) and _media_type_key(value) in _KNOWN_MEDIA_TYPES
 
 
 def file_format(value: Any) -> FileFormat | None:
@@ -458,6 +499,32 @@ def _exported_format(fmt: str, mimetype: str) -> tuple[str, str]:
     return fmt, mimetype
 
 
+def published_media_type(value: str) -> str:
+    """dcat:mediaType as profiles.py publishes it: a media type ("text/csv",
+    any case, with parameters) becomes its IANA URI; anything else stays as
+    written."""
+    if _IANA_PATH in value:
+        return value
+    if "/" in value and not value.startswith("http"):
+        return IANA_MEDIA_TYPES + _media_type_key(value)
+    return value
+
+
+def published_download_url(resource: Mapping[str, Any]) -> str:
+    """The resource's dcat:downloadURL, the rule both the export and the score
+    follow: its ``download_url`` field when set, else its ``url`` when that
+    evidently is a file: an upload, or a resource declaring a format or media
+    type that is not a web page or a service (HTML, WMS, WFS, WCS, REST)."""
+    download_url = _text(resource.get("download_url"))
+    if download_url:
+        return download_url
+    url = _text(resource.get("url"))
+    if url and (resource.get("url_type") == "upload" or _looks_like_file(
+            _text(resource.get("format")), _text(resource.get("mimetype")))):
+        return url
+    return ""
+
+
 @dataclass(slots=True)
 class _Distribution:
     """What the export says about one resource, computed once per call."""
@@ -468,20 +535,31 @@ class _Distribution:
     file_format: FileFormat | None
     media_type: str
     media_type_known: bool
-    byte_size: bool
-    rights: bool
+    byte_size: str
+    rights: str
     licence: str
     licence_term: vocabularies.Term | None
+
+    @property
+    def published_format(self) -> str:
+        return self.file_format.uri if self.file_format else self.format
+
+    @property
+    def published_licence(self) -> str:
+        return (self.licence_term.uri or self.licence_term.code) if self.licence_term \
+            else self.licence
 
 
 def _licence(own: str, dataset_licence: str) -> tuple[str, vocabularies.Term | None]:
     """The licence profiles.py writes on a distribution: its own when known,
-    else the dataset's; the raw value when neither is in the vocabulary."""
+    else the dataset's when known, else its own as written (ckanext-dcat
+    writes the field verbatim); a dataset licence outside the vocabulary is
+    not published at all."""
     for raw in (own, dataset_licence):
         code = _LICENCES.normalise(raw) if raw else None
         if code:
             return code, _LICENCES.get(code)
-    return own or dataset_licence, None
+    return own, None
 
 
 def _looks_like_file(fmt: str, mimetype: str) -> bool:
@@ -498,28 +576,34 @@ def _looks_like_file(fmt: str, mimetype: str) -> bool:
     return True
 
 
+def _size(value: Any) -> str:
+    """The byte size as the export writes it (a positive number), or ""."""
+    if not _positive(value):
+        return ""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+def _rights(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return next((text for text in map(_text, value.values()) if text), "")
+    return _text(value)
+
+
 def _distribution(resource: Mapping[str, Any], dataset_licence: str) -> _Distribution:
-    url = _text(resource.get("url"))
-    raw_format = _text(resource.get("format"))
-    raw_mimetype = _text(resource.get("mimetype"))
-    download_url = _text(resource.get("download_url"))
-    if not download_url and url and (
-        resource.get("url_type") == "upload" or _looks_like_file(raw_format, raw_mimetype)
-    ):
-        download_url = url
-    fmt, media_type = _exported_format(raw_format, raw_mimetype)
-    rights = resource.get("rights")
+    fmt, media_type = _exported_format(_text(resource.get("format")),
+                                       _text(resource.get("mimetype")))
     licence, licence_term = _licence(_text(resource.get("license")), dataset_licence)
+    media_type = published_media_type(media_type) if media_type else ""
     return _Distribution(
-        url=url,
-        download_url=download_url,
+        url=_text(resource.get("url")),
+        download_url=published_download_url(resource),
         format=fmt,
         file_format=_FORMAT_BY_KEY.get(_format_key(fmt)) if fmt else None,
         media_type=media_type,
         media_type_known=bool(media_type) and _media_type_key(media_type) in _KNOWN_MEDIA_TYPES,
-        byte_size=_positive(resource.get("size")),
-        rights=bool(_text(rights) or (isinstance(rights, Mapping) and any(
-            _text(v) for v in rights.values()))),
+        byte_size=_size(resource.get("size")),
+        rights=_rights(resource.get("rights")),
         licence=licence,
         licence_term=licence_term,
     )
@@ -549,271 +633,310 @@ def _record(dataset: Mapping[str, Any], link_status: Mapping[str, Any] | None) -
 
 
 # --------------------------------------------------------------------------- #
-# The checks: each gives (passed, reason) or (passed, reason, fix)
+# The checks: each gives a Verdict
 # --------------------------------------------------------------------------- #
 
-#: (passed, reason), or (passed, reason, fix) when the fix differs from the
-#: table's (a pending link, a dataset without resources).
-Outcome = tuple[bool | None, str] | tuple[bool | None, str, str]
+class Verdict:
+    """What one check found: passed (None: not assessable yet), the reason,
+    the values the published RDF holds for the property, and a fix when it
+    differs from the table's (a pending link, a dataset without resources).
+
+    A plain class with slots: a score builds 23 of them per dataset."""
+
+    __slots__ = ("passed", "reason", "found", "fix")
+
+    def __init__(self, passed: bool | None, reason: str,
+                 found: Iterable[str] = (), fix: str | None = None) -> None:
+        self.passed = passed
+        self.reason = reason
+        self.found = tuple(dict.fromkeys(v for v in found if v))
+        self.fix = fix
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _check_keywords(r: _Record) -> Outcome:
-    tags = r.data.get("tags")
-    names = [t.get("name") if isinstance(t, Mapping) else t
-             for t in (tags if isinstance(tags, (list, tuple)) else ())]
-    names = _values(names) or [t for t in _text(r.data.get("tag_string")).split(",") if t.strip()]
-    if names:
-        return True, f"{_plural(len(names), 'keyword')}, e.g. “{names[0].strip()}”."
-    return False, "The dataset has no keyword."
-
-
-def _check_categories(r: _Record) -> Outcome:
-    values = _values(r.data.get("theme"))
-    known = [code for code in map(_THEMES.normalise, values) if code]
-    if known:
-        return True, f"EU data theme {', '.join(known)}."
-    if values:
-        return False, f"{', '.join(values)} is not an EU data theme."
-    return False, "The dataset has no EU data theme."
-
-
-def _check_spatial(r: _Record) -> Outcome:
-    places = [v for key in ("country", "region", "spatial_uri") for v in _values(r.data.get(key))]
-    if places:
-        return True, f"Coverage: {', '.join(places)}."
-    return False, "Neither a country nor a region is set."
-
-
-def _check_temporal(r: _Record) -> Outcome:
-    start, end = _text(r.data.get("temporal_start")), _text(r.data.get("temporal_end"))
-    if start or end:
-        return True, f"Temporal coverage {start or '…'} – {end or '…'}."
-    return False, "The temporal coverage is not set."
-
-
-def _links_answer(urls: Iterable[str], link_status: Mapping[str, Any], what: str) -> Outcome:
+def links_answer(urls: Iterable[str], link_status: Mapping[str, Any], what: str) -> Verdict:
     """The best-distribution rule for a link indicator."""
+    urls = list(dict.fromkeys(urls))
     unchecked = 0
     failed: list[tuple[str, str]] = []
     for url in urls:
         status = link_status.get(url)
         verdict = link_answers(status)
         if verdict:
-            return True, f"{url} answers ({_describe(status)})."
+            return Verdict(True, f"{url} answers ({_describe(status)}).", urls)
         if verdict is None:
             unchecked += 1
         else:
             failed.append((url, _describe(status)))
     if unchecked:
-        reason = f"{_plural(unchecked, what)} not checked yet"
+        reason = f"{plural(unchecked, what)} not checked yet"
         if failed:
             reason += f"; {failed[0][0]} failed ({failed[0][1]})"
-        return None, reason + ".", PENDING_FIX
+        return Verdict(None, reason + ".", urls, PENDING_FIX)
     url, description = failed[0]
-    others = f" (and {_plural(len(failed) - 1, 'other')})" if len(failed) > 1 else ""
-    return False, f"{url} does not answer ({description}){others}."
+    others = f" (and {plural(len(failed) - 1, 'other')})" if len(failed) > 1 else ""
+    return Verdict(False, f"{url} does not answer ({description}){others}.", urls)
 
 
-def _check_access_url_status(r: _Record) -> Outcome:
+def _check_keywords(r: _Record) -> Verdict:
+    tags = r.data.get("tags")
+    names = [t.get("name") if isinstance(t, Mapping) else t
+             for t in (tags if isinstance(tags, (list, tuple)) else ())]
+    names = _values(names) or [t.strip() for t in _text(r.data.get("tag_string")).split(",")
+                                if t.strip()]
+    if names:
+        return Verdict(True, f"{plural(len(names), 'keyword')}, e.g. “{names[0]}”.", names)
+    return Verdict(False, "The dataset has no keyword.")
+
+
+def _check_categories(r: _Record) -> Verdict:
+    values = _values(r.data.get("theme"))
+    known = [term for term in map(_THEMES.get, map(_THEMES.normalise, values)) if term]
+    if known:
+        return Verdict(True, f"EU data theme {', '.join(t.code for t in known)}.",
+                       [t.uri for t in known])
+    if values:
+        return Verdict(False, f"{', '.join(values)} is not an EU data theme.")
+    return Verdict(False, "The dataset has no EU data theme.")
+
+
+def _check_spatial(r: _Record) -> Verdict:
+    found = []
+    for key, vocabulary in (("country", _COUNTRIES), ("region", _REGIONS)):
+        term = vocabulary.get(vocabulary.normalise(_text(r.data.get(key))) or "")
+        if term is not None:
+            found.append(term.uri or term.code)
+    found += _values(r.data.get("spatial_uri"))
+    if found:
+        return Verdict(True, f"Coverage: {', '.join(found)}.", found)
+    return Verdict(False, "Neither a country nor a region is set.")
+
+
+def _check_temporal(r: _Record) -> Verdict:
+    start, end = _text(r.data.get("temporal_start")), _text(r.data.get("temporal_end"))
+    if start or end:
+        return Verdict(True, f"Temporal coverage {start or '…'} – {end or '…'}.", (start, end))
+    return Verdict(False, "The temporal coverage is not set.")
+
+
+def _check_access_url_status(r: _Record) -> Verdict:
     urls = [d.url for d in r.distributions if d.url]
     if not urls:
         found = "No resource has a URL." if r.distributions else "The dataset has no resource."
-        return False, found, "Add a resource with the URL of the data."
-    return _links_answer(urls, r.link_status, "link")
+        return Verdict(False, found, fix=N_("Add a resource with the URL of the data."))
+    return links_answer(urls, r.link_status, "link")
 
 
-def _check_download_url(r: _Record) -> Outcome:
-    for d in r.distributions:
-        if d.download_url:
-            return True, f"{d.download_url} is a file link."
+def _check_download_url(r: _Record) -> Verdict:
+    urls = [d.download_url for d in r.distributions if d.download_url]
+    if urls:
+        return Verdict(True, f"{urls[0]} is a file link.", urls)
     if not r.distributions:
-        return False, "The dataset has no resource."
-    return False, "No resource links to a file (no upload, no format, no download URL)."
+        return Verdict(False, "The dataset has no resource.")
+    return Verdict(False, "No resource links to a file (no upload, no format, no download URL).")
 
 
-def _check_download_url_status(r: _Record) -> Outcome:
+def _check_download_url_status(r: _Record) -> Verdict:
     urls = [d.download_url for d in r.distributions if d.download_url]
     if not urls:
-        return False, "There is no download URL to check.", INDICATOR_BY_KEY["download_url"].fix
-    return _links_answer(urls, r.link_status, "file link")
+        return Verdict(False, "There is no download URL to check.",
+                       fix=INDICATOR_BY_KEY["download_url"].fix)
+    return links_answer(urls, r.link_status, "file link")
 
 
-def _check_format(r: _Record) -> Outcome:
-    for d in r.distributions:
-        if d.format:
-            return True, f"Format {d.format}."
+def _check_format(r: _Record) -> Verdict:
+    found = [d.published_format for d in r.distributions if d.format]
+    if found:
+        first = next(d for d in r.distributions if d.format)
+        return Verdict(True, f"Format {first.file_format.code if first.file_format else first.format}.",
+                       found)
     shaped = next((d.media_type for d in r.distributions if d.media_type), "")
     if shaped:
-        return False, (f"No resource has a format; “{shaped}” is a media type "
+        return Verdict(False, f"No resource has a format; “{shaped}” is a media type "
                        "and is exported as one.")
-    return False, "No resource has a format."
+    return Verdict(False, "No resource has a format.")
 
 
-def _check_media_type(r: _Record) -> Outcome:
-    for d in r.distributions:
-        if d.media_type:
-            return True, f"Media type {d.media_type}."
-    return False, "No resource has a media type."
+def _check_media_type(r: _Record) -> Verdict:
+    found = [d.media_type for d in r.distributions if d.media_type]
+    if found:
+        return Verdict(True, f"Media type {_media_type_key(found[0])}.", found)
+    return Verdict(False, "No resource has a media type.")
 
 
-def _check_format_vocabulary(r: _Record) -> Outcome:
-    for d in r.distributions:
+def _check_format_vocabulary(r: _Record) -> Verdict:
+    found = [v for d in r.distributions
+             for v in (d.file_format.uri if d.file_format else "",
+                       d.media_type if d.media_type_known else "")]
+    if any(found):
+        d = next(d for d in r.distributions if d.file_format or d.media_type_known)
         if d.file_format is not None:
-            return True, f"{d.format} is the EU file type {d.file_format.code}."
-        if d.media_type_known:
-            return True, f"{d.media_type} is a registered media type."
-    given = [v for d in r.distributions for v in (d.format, d.media_type) if v]
+            return Verdict(True, f"{d.format} is the EU file type {d.file_format.code}.", found)
+        return Verdict(True, f"{_media_type_key(d.media_type)} is a registered media type.",
+                       found)
+    given = [v for d in r.distributions for v in (d.published_format, d.media_type) if v]
     if given:
-        return False, f"{', '.join(dict.fromkeys(given))}: not in the EU file-type list."
-    return False, "No resource has a format or a media type."
+        return Verdict(False, f"{', '.join(dict.fromkeys(given))}: not in the EU file-type list.",
+                       given)
+    return Verdict(False, "No resource has a format or a media type.")
 
 
-def _format_flag(r: _Record, flag: str, adjective: str) -> Outcome:
+def _format_flag(r: _Record, flag: str, adjective: str) -> Verdict:
+    found = [d.published_format for d in r.distributions if d.format]
     for d in r.distributions:
         if d.file_format is not None and getattr(d.file_format, flag):
-            return True, f"{d.file_format.code} is {adjective}."
+            return Verdict(True, f"{d.file_format.code} is {adjective}.", found)
     codes = [d.file_format.code if d.file_format else d.format for d in r.distributions if d.format]
     if codes:
-        return False, f"{', '.join(dict.fromkeys(codes))}: not {adjective} for data.europa.eu."
-    return False, "No resource has a format."
+        return Verdict(False, f"{', '.join(dict.fromkeys(codes))}: not {adjective} "
+                       "for data.europa.eu.", found)
+    return Verdict(False, "No resource has a format.")
 
 
-def _check_non_proprietary(r: _Record) -> Outcome:
+def _check_non_proprietary(r: _Record) -> Verdict:
     return _format_flag(r, "non_proprietary", "non-proprietary")
 
 
-def _check_machine_readable(r: _Record) -> Outcome:
+def _check_machine_readable(r: _Record) -> Verdict:
     return _format_flag(r, "machine_readable", "machine-readable")
 
 
-def _check_dcat_ap_compliance(r: _Record) -> Outcome:
+def _check_dcat_ap_compliance(r: _Record) -> Verdict:
     missing = [name for name, key in (("title", "title"), ("description", "notes"))
                if not _text(r.data.get(key))]
     without_url = sum(1 for d in r.distributions if not d.url)
     if without_url:
-        missing.append(f"URL of {_plural(without_url, 'resource')}")
+        missing.append(f"URL of {plural(without_url, 'resource')}")
     if missing:
-        return False, f"DCAT-AP mandatory properties missing: {', '.join(missing)}."
-    return True, ("Title, description and every access URL present "
-                  "(a structural check, not the SHACL validation).")
+        return Verdict(False, f"DCAT-AP mandatory properties missing: {', '.join(missing)}.")
+    return Verdict(True, "Title, description and every access URL present "
+                   "(a structural check, not the SHACL validation).")
 
 
-def _licences(r: _Record) -> list[tuple[str, vocabularies.Term | None]]:
+def _published_licences(r: _Record) -> list[tuple[str, str, vocabularies.Term | None]]:
+    """(code, as published, term) of each distribution, or of the dataset."""
     if r.distributions:
-        return [(d.licence, d.licence_term) for d in r.distributions]
-    return [(r.licence, r.licence_term)]
+        return [(d.licence, d.published_licence, d.licence_term) for d in r.distributions]
+    published = (r.licence_term.uri or r.licence_term.code) if r.licence_term else r.licence
+    return [(r.licence, published, r.licence_term)]
 
 
-def _check_licence(r: _Record) -> Outcome:
-    for code, _ in _licences(r):
+def _check_licence(r: _Record) -> Verdict:
+    licences = _published_licences(r)
+    found = [published for _, published, _ in licences]
+    for code, _, _ in licences:
         if code and code != _NOT_SPECIFIED:
-            return True, f"Licence {code}."
-    if any(code == _NOT_SPECIFIED for code, _ in _licences(r)):
-        return False, "The licence is “not specified”."
-    return False, "No licence is set."
+            return Verdict(True, f"Licence {code}.", found)
+    if any(code == _NOT_SPECIFIED for code, _, _ in licences):
+        return Verdict(False, "The licence is “not specified”.", found)
+    return Verdict(False, "No licence is set.")
 
 
-def _check_licence_vocabulary(r: _Record) -> Outcome:
-    given = []
-    for code, term in _licences(r):
+def _check_licence_vocabulary(r: _Record) -> Verdict:
+    licences = _published_licences(r)
+    found = [published for _, published, _ in licences]
+    for code, _, term in licences:
         if term is not None and term.uri:
-            return True, f"{code} is the EU licence {term.uri.rsplit('/', 1)[-1]}."
-        if code:
-            given.append(code)
+            return Verdict(True, f"{code} is the EU licence {term.uri.rsplit('/', 1)[-1]}.", found)
+    given = [code for code, _, _ in licences if code]
     if given:
-        return False, f"{', '.join(dict.fromkeys(given))}: not in the EU licence list."
-    return False, "No licence is set."
+        return Verdict(False, f"{', '.join(dict.fromkeys(given))}: not in the EU licence list.",
+                       found)
+    return Verdict(False, "No licence is set.")
 
 
-def _check_access_rights(r: _Record) -> Outcome:
-    value = _text(r.data.get("access_rights"))
-    if value:
-        return True, f"Access rights {value}."
-    return False, "The access rights are not set."
-
-
-def _check_access_rights_vocabulary(r: _Record) -> Outcome:
+def _access_rights(r: _Record) -> tuple[str, vocabularies.Term | None]:
     value = _text(r.data.get("access_rights"))
     code = _ACCESS_RIGHTS.normalise(value) if value else None
-    if code:
-        return True, f"{code} is an EU access right."
+    return value, _ACCESS_RIGHTS.get(code) if code else None
+
+
+def _check_access_rights(r: _Record) -> Verdict:
+    value, term = _access_rights(r)
     if value:
-        return False, f"“{value}” is not an EU access right."
-    return False, "The access rights are not set."
+        return Verdict(True, f"Access rights {value}.", [term.uri if term else value])
+    return Verdict(False, "The access rights are not set.")
 
 
-def _check_contact_point(r: _Record) -> Outcome:
+def _check_access_rights_vocabulary(r: _Record) -> Verdict:
+    value, term = _access_rights(r)
+    if term is not None:
+        return Verdict(True, f"{term.code} is an EU access right.", [term.uri])
+    if value:
+        return Verdict(False, f"“{value}” is not an EU access right.", [value])
+    return Verdict(False, "The access rights are not set.")
+
+
+def _mailto(email: str) -> str:
+    return email if not email or email.startswith("mailto:") else "mailto:" + email
+
+
+def _check_contact_point(r: _Record) -> Verdict:
+    # dcat:contactPoint: each ``contact`` entry (vcard:fn, vcard:hasEmail), and
+    # the euro profile's own contact from contact_*/maintainer/author fields
+    found: list[str] = []
     contacts = r.data.get("contact")
     for contact in contacts if isinstance(contacts, (list, tuple)) else ():
         if isinstance(contact, Mapping):
-            who = _text(contact.get("name")) or _text(contact.get("email"))
-            if who:
-                return True, f"Contact: {who}."
-    for key in ("contact_name", "contact_email", "maintainer", "maintainer_email",
-                "author", "author_email"):
-        who = _text(r.data.get(key))
-        if who:
-            return True, f"Contact: {who} ({key})."
-    return False, "There is no contact point."
+            found += [_text(contact.get("name")), _mailto(_text(contact.get("email")))]
+    for names in (("contact_name", "maintainer", "author"),
+                  ("contact_email", "maintainer_email", "author_email")):
+        value = next((v for v in (_text(r.data.get(key)) for key in names) if v), "")
+        found.append(_mailto(value) if "email" in names[0] else value)
+    found = [value for value in found if value]
+    if found:
+        return Verdict(True, f"Contact: {found[0].removeprefix('mailto:')}.", found)
+    return Verdict(False, "There is no contact point.")
 
 
-def _check_publisher(r: _Record) -> Outcome:
-    organization = r.data.get("organization")
-    if isinstance(organization, Mapping):
-        name = _text(organization.get("title")) or _text(organization.get("name"))
-        if name or _text(organization.get("id")):
-            return True, f"Published by {name or organization.get('id')}."
-    publisher = r.data.get("publisher")
-    entries = publisher if isinstance(publisher, (list, tuple)) else [publisher]
-    for entry in entries:
-        if isinstance(entry, Mapping):
-            name = _text(entry.get("name")) or _text(entry.get("uri"))
-        else:
-            name = _text(entry)
-        if name:
-            return True, f"Published by {name}."
+def _check_publisher(r: _Record) -> Verdict:
+    # the euro profile: publisher_name/_uri, else the organization's title
     name = _text(r.data.get("publisher_name")) or _text(r.data.get("publisher_uri"))
+    organization = r.data.get("organization")
+    if not name and isinstance(organization, Mapping) and _text(organization.get("id")):
+        name = _text(organization.get("title")) or _text(organization.get("name"))
     if name:
-        return True, f"Published by {name}."
-    return False, "The dataset has no publisher (organization)."
+        return Verdict(True, f"Published by {name}.", [name])
+    return Verdict(False, "The dataset has no publisher (organization).")
 
 
-def _check_rights(r: _Record) -> Outcome:
-    if any(d.rights for d in r.distributions):
-        return True, "A resource carries a rights statement."
-    return False, "No resource carries a rights statement."
+def _check_rights(r: _Record) -> Verdict:
+    found = [d.rights for d in r.distributions if d.rights]
+    if found:
+        return Verdict(True, f"{plural(len(found), 'resource')} with a rights statement.", found)
+    return Verdict(False, "No resource carries a rights statement.")
 
 
-def _check_byte_size(r: _Record) -> Outcome:
-    sized = sum(1 for d in r.distributions if d.byte_size)
-    if sized:
-        return True, f"{_plural(sized, 'resource')} with a byte size."
-    return False, "No resource gives its size in bytes."
+def _check_byte_size(r: _Record) -> Verdict:
+    found = [d.byte_size for d in r.distributions if d.byte_size]
+    if found:
+        return Verdict(True, f"{plural(len(found), 'resource')} with a byte size.", found)
+    return Verdict(False, "No resource gives its size in bytes.")
 
 
-def _date(r: _Record, field: str, fallback: str, what: str) -> Outcome:
+def _date(r: _Record, field: str, fallback: str, what: str) -> Verdict:
     value = _text(r.data.get(field))
     if value:
-        return True, f"{what} {value}."
+        return Verdict(True, f"{what} {value}.", [value])
     value = _text(r.data.get(fallback))
     if value:
-        return True, f"No {what.lower()}; the export gives the record's {fallback} ({value})."
-    return False, f"No {what.lower()}."
+        return Verdict(True, f"No {what.lower()}; the export gives the record's {fallback} "
+                       f"({value}).", [value])
+    return Verdict(False, f"No {what.lower()}.")
 
 
-def _check_issued(r: _Record) -> Outcome:
+def _check_issued(r: _Record) -> Verdict:
     return _date(r, "issued", "metadata_created", "Release date")
 
 
-def _check_modified(r: _Record) -> Outcome:
+def _check_modified(r: _Record) -> Verdict:
     return _date(r, "modified", "metadata_modified", "Modification date")
 
 
-_CHECKS: tuple[tuple[IndicatorSpec, Callable[[_Record], Outcome]], ...] = tuple(
+_CHECKS: tuple[tuple[IndicatorSpec, Callable[[_Record], Verdict]], ...] = tuple(
     (spec, globals()[f"_check_{spec.key}"]) for spec in INDICATORS
 )
 
@@ -821,6 +944,29 @@ _CHECKS: tuple[tuple[IndicatorSpec, Callable[[_Record], Outcome]], ...] = tuple(
 # --------------------------------------------------------------------------- #
 # Scoring
 # --------------------------------------------------------------------------- #
+
+def score_verdicts(verdicts: Iterable[tuple[IndicatorSpec, Verdict]]) -> MetadataScore:
+    """The MetadataScore of one verdict per indicator of the table (in its
+    order): shared by the dict scorer here and the RDF one (``quality.rdf``)."""
+    indicators = []
+    totals = dict.fromkeys(DIMENSIONS, 0)
+    for spec, verdict in verdicts:
+        passed = verdict.passed
+        points = spec.points if passed else 0
+        totals[spec.dimension] += points
+        fix = verdict.fix if verdict.fix is not None else ("" if passed else spec.fix)
+        indicators.append(Indicator(spec.dimension, spec.key, spec.label, spec.points,
+                                    points, passed, verdict.reason, fix, spec.property,
+                                    verdict.found))
+    points = sum(totals.values())
+    return MetadataScore(
+        indicators=tuple(indicators),
+        points=points,
+        max_points=MAX_POINTS,
+        dimensions=MappingProxyType({d: (totals[d], DIMENSION_MAX[d]) for d in DIMENSIONS}),
+        band=band_for(points),
+    )
+
 
 def score_metadata(dataset: Mapping[str, Any],
                    link_status: Mapping[str, Any] | None = None) -> MetadataScore:
@@ -832,21 +978,4 @@ def score_metadata(dataset: Mapping[str, Any],
     counts as missing.
     """
     record = _record(dataset if isinstance(dataset, Mapping) else {}, link_status)
-    indicators = []
-    totals = dict.fromkeys(DIMENSIONS, 0)
-    for spec, check in _CHECKS:
-        outcome = check(record)
-        passed = outcome[0]
-        points = spec.points if passed else 0
-        totals[spec.dimension] += points
-        fix = outcome[2] if len(outcome) > 2 else ("" if passed else spec.fix)
-        indicators.append(Indicator(spec.dimension, spec.key, spec.label, spec.points,
-                                    points, passed, outcome[1], fix))
-    points = sum(totals.values())
-    return MetadataScore(
-        indicators=tuple(indicators),
-        points=points,
-        max_points=MAX_POINTS,
-        dimensions=MappingProxyType({d: (totals[d], DIMENSION_MAX[d]) for d in DIMENSIONS}),
-        band=band_for(points),
-    )
+    return score_verdicts((spec, check(record)) for spec, check in _CHECKS)
