@@ -348,6 +348,11 @@ class SVRCHarvester(HarvesterBase):
                                               harvested.resources if harvested else None)
         merged.update({"id": current["id"], "name": current["name"], "state": "active",
                        "owner_org": package.get("owner_org") or current.get("owner_org")})
+        # CKAN keeps a metadata_modified it is given: the record's own stays
+        # as it was unless dropped, and rescoring, search and every harvester
+        # of this portal would miss the change (an unchanged dict still
+        # writes nothing: package_update compares without it)
+        merged.pop("metadata_modified", None)
         _make_current(harvest_object, package_id)
         written = tk.get_action("package_update")(dict(context), merged)
         if edited:

@@ -79,12 +79,20 @@ def test_a_full_reharvest_imports_everything_and_keeps_curated_fields(portal, cl
 
     plain = run_source(source["id"])
     assert (plain.updated, plain.unchanged) == (0, 2), plain
+    untouched = call_action("package_show", id=next(
+        d["id"] for d in call_action("package_search", fq="+dataset_type:dataset")["results"]
+        if d["id"] != dataset["id"]))
+    activities = call_action("package_activity_list", id=untouched["id"])
 
     result = cli.invoke(ckan_cli, ["plusresilient", "harvest", "run", "regional", "--full"])
     assert result.exit_code == 0, result.output
     assert "updated 2, unchanged 0" in result.output
     model.Session.remove()
     assert call_action("package_show", id=dataset["id"])["si_area"] == ["networking"]
+    # imported again, but nothing changed: no write, no activity, same metadata_modified
+    again = call_action("package_show", id=untouched["id"])
+    assert again["metadata_modified"] == untouched["metadata_modified"]
+    assert call_action("package_activity_list", id=untouched["id"]) == activities
 
 
 def test_force_all_in_the_source_config_imports_every_dataset_at_every_run(portal):

@@ -159,6 +159,7 @@ def test_a_retitled_dataset_keeps_its_name_and_resource_ids(platform):
     _harvest(source["id"], created=1)
     before = _the_dataset("Services aux")
     resources = _resource_ids(before.id)
+    name, modified = before.name, before.metadata_modified
 
     platform.retitle(item, "Services aux personnes âgées (2024)", "2024-06-01T08:00:00")
     _harvest(source["id"], created=0, updated=1)
@@ -166,8 +167,11 @@ def test_a_retitled_dataset_keeps_its_name_and_resource_ids(platform):
     model.Session.expire_all()
     after = model.Package.get(before.id)
     assert after.title == "Services aux personnes âgées (2024)"
-    assert after.name == before.name
+    assert after.name == name
     assert _resource_ids(after.id) == resources
+    # the portal's own record changed: what rescoring, search and every
+    # harvester of this portal read (its metadata_modified) says so
+    assert after.metadata_modified > modified
 
 
 def test_a_dataset_that_moves_to_another_source_is_the_same_dataset():
