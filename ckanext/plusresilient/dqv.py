@@ -68,6 +68,9 @@ from rdflib import BNode, Graph, Literal, Namespace
 from rdflib.namespace import PROV, RDF, SKOS, XSD
 from rdflib.term import Node, URIRef
 
+from ckanext.plusresilient.quality.metadata import DIMENSIONS, MAX_POINTS
+from ckanext.plusresilient.quality.score import WEIGHTS
+
 __all__ = [
     "DQV",
     "LDQD",
@@ -91,9 +94,7 @@ PQ = Namespace("https://w3id.org/plusresilient/quality#")
 
 #: MQA dimension (the report's key) -> (data.europa.eu's metric, its dimension).
 DIMENSION_METRICS: Mapping[str, tuple[URIRef, URIRef]] = MappingProxyType({
-    name: (PV[f"{name}Scoring"], PV[name])
-    for name in ("findability", "accessibility", "interoperability", "reusability",
-                 "contextuality")
+    name: (PV[f"{name}Scoring"], PV[name]) for name in DIMENSIONS
 })
 
 
@@ -123,8 +124,9 @@ _LINK_AVAILABILITY = _OwnTerm(
 _OVERALL_SCORE = _OwnTerm(
     PQ.overallScore, "Overall quality score",
     "The portal's combined score, 0 to 100: the weighted mean of the metadata "
-    "(MQA points / 405 x 100, weight 0.4), data validity (0.3), link availability "
-    "(0.2) and community feedback (0.1) components that apply, renormalised over them.")
+    f"(MQA points / {MAX_POINTS} x 100, weight {WEIGHTS['metadata']}), data validity "
+    f"({WEIGHTS['data']}), link availability ({WEIGHTS['links']}) and community feedback "
+    f"({WEIGHTS['community']}) components that apply, renormalised over them.")
 
 #: our metric -> (its term, its dimension, datatype of its values)
 _OWN_METRICS: tuple[tuple[_OwnTerm, URIRef, URIRef], ...] = (
@@ -157,10 +159,9 @@ def published_quality(scored_at: datetime.datetime | None,
     that is not a number is left out rather than published."""
     if scored_at is None or not isinstance(report, Mapping):
         return None
-    metadata = report.get("metadata") if isinstance(report.get("metadata"), Mapping) else {}
-    overall = report.get("overall") if isinstance(report.get("overall"), Mapping) else {}
-    components = overall.get("components") if isinstance(overall.get("components"), Mapping) else {}
-    dimensions = metadata.get("dimensions") if isinstance(metadata.get("dimensions"), Mapping) else {}
+    metadata, overall = _mapping(report.get("metadata")), _mapping(report.get("overall"))
+    components = _mapping(overall.get("components"))
+    dimensions = _mapping(metadata.get("dimensions"))
     points = {name: value.get("points") for name, value in dimensions.items()
               if name in DIMENSION_METRICS and isinstance(value, Mapping)}
     quality = PublishedQuality(
@@ -259,6 +260,11 @@ _PREFIXES = (("dqv", DQV), ("pv", PV), ("pq", PQ), ("ldqd", LDQD), ("prov", PROV
 
 
 # -- small helpers -----------------------------------------------------------------------
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A part of the stored report, or an empty one when it is not a mapping."""
+    return value if isinstance(value, Mapping) else {}
+
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)

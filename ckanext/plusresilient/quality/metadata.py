@@ -546,8 +546,14 @@ class _Distribution:
 
     @property
     def published_licence(self) -> str:
-        return (self.licence_term.uri or self.licence_term.code) if self.licence_term \
-            else self.licence
+        return _published_licence(self.licence, self.licence_term)
+
+
+def _published_licence(code: str, term: vocabularies.Term | None) -> str:
+    """A licence as profiles.py writes it: the EU URI, else the code of a
+    licence of the vocabulary (a dct:LicenseDocument's identifier), else the
+    value as written."""
+    return (term.uri or term.code) if term is not None else code
 
 
 def _licence(own: str, dataset_licence: str) -> tuple[str, vocabularies.Term | None]:
@@ -820,8 +826,7 @@ def _published_licences(r: _Record) -> list[tuple[str, str, vocabularies.Term | 
     """(code, as published, term) of each distribution, or of the dataset."""
     if r.distributions:
         return [(d.licence, d.published_licence, d.licence_term) for d in r.distributions]
-    published = (r.licence_term.uri or r.licence_term.code) if r.licence_term else r.licence
-    return [(r.licence, published, r.licence_term)]
+    return [(r.licence, _published_licence(r.licence, r.licence_term), r.licence_term)]
 
 
 def _check_licence(r: _Record) -> Verdict:
@@ -870,6 +875,12 @@ def _check_access_rights_vocabulary(r: _Record) -> Verdict:
     return Verdict(False, "The access rights are not set.")
 
 
+def _first_text(data: Mapping[str, Any], *keys: str) -> str:
+    """The first of these fields that holds text: the fallback order in which
+    ckanext-dcat's euro profile reads them."""
+    return next((text for text in (_text(data.get(key)) for key in keys) if text), "")
+
+
 def _mailto(email: str) -> str:
     return email if not email or email.startswith("mailto:") else "mailto:" + email
 
@@ -882,10 +893,8 @@ def _check_contact_point(r: _Record) -> Verdict:
     for contact in contacts if isinstance(contacts, (list, tuple)) else ():
         if isinstance(contact, Mapping):
             found += [_text(contact.get("name")), _mailto(_text(contact.get("email")))]
-    for names in (("contact_name", "maintainer", "author"),
-                  ("contact_email", "maintainer_email", "author_email")):
-        value = next((v for v in (_text(r.data.get(key)) for key in names) if v), "")
-        found.append(_mailto(value) if "email" in names[0] else value)
+    found += [_first_text(r.data, "contact_name", "maintainer", "author"),
+              _mailto(_first_text(r.data, "contact_email", "maintainer_email", "author_email"))]
     found = [value for value in found if value]
     if found:
         return Verdict(True, f"Contact: {found[0].removeprefix('mailto:')}.", found)
