@@ -52,8 +52,8 @@ def portal_package(n: int) -> dict:
 
 
 def serve_portal(size: int, port_file: str) -> None:
-    """Child process: the imitation portal (tests/harvesters/loopback.py)."""
-    from tests.harvesters.loopback import CKANPortal
+    """Child process: the imitation portal (ckanext/plusresilient/demo/portals/ckan.py)."""
+    from ckanext.plusresilient.demo.portals.ckan import CKANPortal
 
     with CKANPortal(prefix="/opendata") as portal:
         for n in range(size):

@@ -78,6 +78,9 @@ class SVRCHarvester(HarvesterBase):
     #: set by the CLI runner for a full re-harvest: every dataset listed is
     #: imported again, modified upstream or not (fields edited here are kept)
     full: bool = False
+    #: What a run in this process adds to the import's action context (the
+    #: demo loader's "no scoring jobs", harvesters/runner.py).
+    import_context: dict[str, Any] = {}
     #: the largest ``page_size`` a source may ask of the platform's API;
     #: None where the platform decides its pages (the key is then refused)
     page_size_max: int | None = 1000
@@ -241,7 +244,7 @@ class SVRCHarvester(HarvesterBase):
         return True
 
     def import_stage(self, harvest_object: HarvestObject) -> bool | str:
-        context = {"user": self._get_user_name(), "ignore_auth": True}
+        context = {**self.import_context, "user": self._get_user_name(), "ignore_auth": True}
         source_id = harvest_object.harvest_source_id
         record = HarvestRecord.get(source_id, harvest_object.guid)
         try:

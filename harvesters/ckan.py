@@ -14,6 +14,7 @@ import json
 from typing import Any, Iterator
 from urllib.parse import urlparse
 
+from ckanext.plusresilient.field_values import values_of
 from ckanext.plusresilient.harvesters.base import Listed, SVRCHarvester
 from ckanext.plusresilient.harvesters.mapping import RemoteDataset, RemoteResource
 from ckanext.plusresilient.safe_http import FetchError, SafeSession
@@ -163,20 +164,6 @@ def _identifier(package: dict[str, Any]) -> str:
     return f"ckan:{package['id']}"
 
 
-def _values(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [str(v) for v in value if v]
-    if isinstance(value, str) and value.startswith("["):
-        try:
-            loaded = json.loads(value)
-            return [str(v) for v in loaded if v] if isinstance(loaded, list) else [value]
-        except ValueError:
-            return [value]
-    return [str(value)] if value else []
-
-
 #: What a CKAN portal's anonymous API lists: public datasets only (a
 #: private one needs an API key), so a dataset whose access rights the portal
 #: does not state is PUBLIC.
@@ -233,10 +220,10 @@ def to_remote(package: dict[str, Any], portal_url: str) -> RemoteDataset:
         modified=package.get("metadata_modified"),
         issued=field("issued") or package.get("metadata_created"),
         tags=[t["name"] if isinstance(t, dict) else str(t) for t in package.get("tags") or []],
-        themes=_values(field("theme")),
+        themes=values_of(field("theme")),
         categories=[g.get("title") or g.get("name") for g in package.get("groups") or [] if isinstance(g, dict)],
         license=package.get("license_url") if package.get("license_id") in (None, "", "other") else package.get("license_id"),
-        language=_values(field("language")),
+        language=values_of(field("language")),
         frequency=field("frequency") or field("accrual_periodicity"),
         publisher=(package.get("organization") or {}).get("title"),
         contact_name=package.get("maintainer") or package.get("author") or field("contact_name"),

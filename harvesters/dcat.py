@@ -37,6 +37,7 @@ from ckanext.dcat.processors import RDFParser
 from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
 
+from ckanext.plusresilient.field_values import values_of
 from ckanext.plusresilient.harvesters.base import Listed, SVRCHarvester
 from ckanext.plusresilient.harvesters.mapping import RemoteDataset, RemoteResource
 from ckanext.plusresilient.safe_http import FetchError, Response, SafeSession
@@ -278,20 +279,6 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _values(value: Any) -> list[str]:
-    if value in (None, ""):
-        return []
-    if isinstance(value, str) and value.startswith("["):
-        try:
-            loaded = json.loads(value)
-        except ValueError:
-            return [value]
-        return [str(v) for v in loaded if v] if isinstance(loaded, list) else [value]
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value if v]
-    return [str(value)]
-
-
 def _dataset_ref(g, uri: str | None, identifier: str | None):
     if uri:
         return URIRef(uri)
@@ -484,10 +471,10 @@ def to_remote(dataset: dict[str, Any], g, language: str | None = None) -> Remote
         modified=_text(dataset.get("modified") or dataset.get("metadata_modified")),
         issued=_text(dataset.get("issued")),
         tags=[t["name"] if isinstance(t, dict) else str(t) for t in dataset.get("tags") or []],
-        themes=_values(dataset.get("theme")),
+        themes=values_of(dataset.get("theme")),
         categories=_other_themes(g, ref, language),
         license=licence,
-        language=_values(dataset.get("language")),
+        language=values_of(dataset.get("language")),
         frequency=_text(dataset.get("frequency")),
         publisher=_publisher(dataset),
         contact_name=contact_name,

@@ -26,7 +26,7 @@ import yaml
 
 from ckanext.plusresilient import vocabularies
 from ckanext.plusresilient.harvesters.licences import licence_code  # noqa: F401 - shared name
-from ckanext.plusresilient.logic.validators import RESOURCE_SCHEMES, http_url, media_type, resource_format
+from ckanext.plusresilient.field_values import RESOURCE_SCHEMES, http_url, media_type, resource_format
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +279,7 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
 
 
 def _checked_code(check: Callable[[Any], str | None], value: str | None, what: str, url: str) -> str | None:
-    """``check(value)``, logging what it drops (see logic/validators.py)."""
+    """``check(value)``, logging what it drops (see field_values.py)."""
     if not value:
         return None
     checked = check(value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
@@ -55,11 +55,12 @@ def find_source(reference: str) -> HarvestSource:
 
 
 def run_source(reference: str, progress: Callable[[str, int, int], None] | None = None,
-               full: bool = False) -> Summary:
+               full: bool = False, context: dict[str, Any] | None = None) -> Summary:
     """Gather, then fetch and import every object, then close the job.
     ``progress(stage, done, total)`` is called as it goes; ``full`` imports
     every dataset the source lists, changed or not (fields edited here are
-    kept)."""
+    kept); ``context`` goes into the context of every dataset's save (e.g.
+    ``jobs.NO_SCORING``)."""
     source = find_source(reference)
     harvester = harvester_for(source)
     running = model.Session.query(HarvestJob).filter(
@@ -81,14 +82,18 @@ def run_source(reference: str, progress: Callable[[str, int, int], None] | None 
         harvester.full = False
     object_ids = object_ids if isinstance(object_ids, list) else []
     total = len(object_ids)
-    for done, object_id in enumerate(object_ids, start=1):
-        harvest_object = HarvestObject.get(object_id)
-        queue.fetch_and_import_stages(harvester, harvest_object)
-        # As the fetch consumer does after each object: a session kept for a
-        # whole source grows with it (memory, and the time to walk it).
-        model.Session.remove()
-        if progress:
-            progress("import", done, total)
+    harvester.import_context = dict(context or {})
+    try:
+        for done, object_id in enumerate(object_ids, start=1):
+            harvest_object = HarvestObject.get(object_id)
+            queue.fetch_and_import_stages(harvester, harvest_object)
+            # As the fetch consumer does after each object: a session kept for a
+            # whole source grows with it (memory, and the time to walk it).
+            model.Session.remove()
+            if progress:
+                progress("import", done, total)
+    finally:
+        harvester.import_context = {}
     tk.get_action("harvest_jobs_run")({"ignore_auth": True}, {"source_id": source_id})
     return summarise(job_id)
 

@@ -24,6 +24,13 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
         migrate_db_for(plugin)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def loopback_watch() -> None:
+    """Before any server of any scope starts: each loopback server allows its
+    own port while it runs (tests/loopback_http.py watches them on import)."""
+    import tests.loopback_http  # noqa: F401
+
+
 @pytest.fixture(autouse=True)
 def loopback_allowances(request) -> Iterator[None]:
     """test.ini allows no private address: the imitation servers running now
@@ -77,7 +84,7 @@ def clean_rate_limits() -> Iterator[None]:
     repeat from one run to the next: start each test at zero."""
     from ckan.lib.redis import connect_to_redis
 
-    from ckanext.plusresilient.logic.feedback import rate_limit_key
+    from ckanext.plusresilient.feedback.rate_limit import rate_limit_key
 
     redis = connect_to_redis()
     pattern = rate_limit_key("*")
@@ -89,3 +96,23 @@ def clean_rate_limits() -> Iterator[None]:
     clean()
     yield
     clean()
+
+
+@pytest.fixture
+def scoring_queue():
+    """This site's scoring queue, empty before and after (other sites' untouched:
+    CKAN's clean_queues would empty every queue of the Redis server)."""
+    from ckan.lib import jobs as ckan_jobs
+    from ckan.lib.redis import connect_to_redis
+
+    from ckanext.plusresilient import config, jobs
+
+    def empty():
+        ckan_jobs.get_queue(config.quality_queue()).empty()
+        connection = connect_to_redis()
+        for key in connection.scan_iter(match=f"rq:job:{jobs.job_id('')}*"):
+            connection.delete(key)
+
+    empty()
+    yield ckan_jobs.get_queue(config.quality_queue())
+    empty()

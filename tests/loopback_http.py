@@ -1,12 +1,14 @@
-"""A loopback HTTP server for tests: real sockets on 127.0.0.1, routes as
-plain functions of the request handler, and counters of what was asked and
-sent, so a test can prove a client never connected or stopped reading.
+"""The tests' side of the loopback server (ckanext/plusresilient/demo/loopback.py):
+allowances for test.ini, and :class:`Server`, whose routes are plain functions
+of the request handler, with counters of what was asked and sent, so a test
+can prove a client never connected or stopped reading.
 
-The suite allows no private address by itself (test.ini): each imitation
-server, while it runs, allows exactly its own ``127.0.0.1:<port>``, in the
-policies :func:`policy` makes and in CKAN's configuration, so every other
-service on the machine (PostgreSQL, Redis, Solr, another test's server)
-stays out of reach as it would in production.
+The suite allows no private address by itself (test.ini): each loopback
+server, while it runs, allows exactly its own ``127.0.0.1:<port>`` (this
+module watches every server start and stop), in the policies :func:`policy`
+makes and in CKAN's configuration, so every other service on the machine
+(PostgreSQL, Redis, Solr, another test's server) stays out of reach as it
+would in production.
 """
 from __future__ import annotations
 
@@ -14,12 +16,13 @@ import collections
 import contextlib
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 import pytest
 
+from ckanext.plusresilient.demo import loopback
+from ckanext.plusresilient.demo.loopback import LoopbackHandler, LoopbackServer
 from ckanext.plusresilient.safe_http import ALLOWED_NETWORKS_OPTION, HttpPolicy
 
 #: Ports of the imitation servers running now (a port may serve twice over a run).
@@ -73,7 +76,8 @@ def policy(**overrides) -> HttpPolicy:
 
 
 class Server:
-    """A threaded HTTP/1.1 server whose routes are plain functions of the handler.
+    """A loopback server whose routes are plain functions of the handler
+    (``handler.reply(status, body, content_type, headers)`` answers).
 
     ``hits`` counts requests per (method, path); ``sent`` counts body bytes
     per path as the routes below write them, so a test can prove that a
@@ -85,46 +89,22 @@ class Server:
         self.hits: collections.Counter = collections.Counter()
         self.sent: collections.Counter = collections.Counter()
         self.stopping = threading.Event()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _dispatch(self):
-                path = self.path.split("?", 1)[0]
-                server.hits[self.command, path] += 1
-                route = server.routes.get(path)
-                if route is None:
-                    self.reply(404, b"not here")
-                    return
-                try:
-                    route(self)
-                except OSError:  # the client hung up: expected in the abuse tests
-                    self.close_connection = True
-
-            do_GET = do_HEAD = _dispatch
-
-            def reply(self, status, body=b"", content_type="text/plain", headers=()):
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-
-        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
+        self.httpd = LoopbackServer(self._dispatch, announce=allow)
+        self.port = self.httpd.port
         self.allowed = allow
-        if allow:
-            allow_port(self.port)
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        self.httpd.start(poll_interval=0.05)
+
+    def _dispatch(self, handler: LoopbackHandler) -> None:
+        path = handler.path.split("?", 1)[0]
+        self.hits[handler.command, path] += 1
+        route = self.routes.get(path)
+        if route is None:
+            handler.reply(404, b"not here")
+            return
+        try:
+            route(handler)
+        except OSError:  # the client hung up: expected in the abuse tests
+            handler.close_connection = True
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -192,21 +172,8 @@ class Server:
 
     def close(self):
         self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self.allowed:
-            self.allowed = False
-            release_port(self.port)
-
-
-class _QuietServer(ThreadingHTTPServer):
-    """Clients that hang up mid-request are what these tests are about: no tracebacks."""
-
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
+        self.httpd.stop()
+        self.allowed = False
 
 
 @pytest.fixture
@@ -225,3 +192,4 @@ def unlisted_server():
     srv.close()
 
 
+loopback.watch(allow_port, release_port)

@@ -121,7 +121,7 @@ def score(datasets: tuple[str, ...], every: bool, no_links: bool, no_data: bool)
 
     from ckan.lib import search
 
-    from ckanext.plusresilient.logic import quality as scoring
+    from ckanext.plusresilient.scoring import dataset as scoring
 
     if every == bool(datasets):
         raise click.UsageError("Name the datasets to score, or give --all (not both).")
@@ -161,7 +161,7 @@ def links(older_than: float | None):
     import datetime
 
     from ckanext.plusresilient import config, jobs
-    from ckanext.plusresilient.logic import quality as scoring
+    from ckanext.plusresilient.scoring import dataset as scoring
 
     age = config.link_max_age() if older_than is None else datetime.timedelta(hours=older_than)
     result = scoring.recheck_links(age)

@@ -71,6 +71,16 @@ def quality_types() -> tuple[str, ...]:
     return tuple(tk.aslist(tk.config.get("ckanext.plusresilient.quality.types")))
 
 
+#: ckanext-harvest's dataset type for harvest sources.
+HARVEST_SOURCE_TYPE = "harvest"
+
+
+def scored_types() -> tuple[str, ...]:
+    """The dataset types that get a quality score (``quality.types``; never
+    harvest sources, whatever the setting says)."""
+    return tuple(name for name in quality_types() if name != HARVEST_SOURCE_TYPE)
+
+
 def quality_queue() -> str:
     return tk.config.get("ckanext.plusresilient.quality.queue") or "default"
 

@@ -21,7 +21,7 @@ Which metrics (the choice, and why):
   URIs from piveau's vocabulary (``https://piveau.eu/ns/voc#``):
   ``pv:findabilityScoring`` ... ``pv:contextualityScoring`` in the dimensions
   ``pv:findability`` ..., and ``pv:scoring``, all as integer points. The
-  points are those of the same MQA table (``quality/metadata.py``), scored
+  points are those of the same MQA table (``quality/metadata/indicators.py``), scored
   on what this profile publishes, so the values are the same thing on the
   same scale: tools written against data.europa.eu's measurements read ours
   unchanged, and a difference between the two is a finding, not a mapping

@@ -3,14 +3,16 @@ between use cases and the datasets they used, the quality annotation and the
 community feedback."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.plusresilient import entity_labels, home, search, vocabularies
-from ckanext.plusresilient.logic import feedback, provenance
-from ckanext.plusresilient.logic.quality import community_summary
+from ckanext.plusresilient import entity_labels, home, labels, vocabularies
+from ckanext.plusresilient.feedback.access import caller_of, moderated_organization_ids
+from ckanext.plusresilient.field_values import values_of
+from ckanext.plusresilient.harvesters import provenance
+from ckanext.plusresilient.labels import current_language
+from ckanext.plusresilient.model.feedback import OPEN_STATUSES, Feedback
 
 __all__ = [
     "plusresilient_vocabulary_choices",
@@ -38,53 +40,6 @@ __all__ = [
     "plusresilient_harvest_provenance",
     "humanize_entity_type",
 ]
-
-# The labels of the MQA indicators and dimensions, in the user's language.
-# The MQA indicators by key (the pure core speaks English; pages translate).
-QUALITY_INDICATORS = {
-    "keywords": lambda: tk._("Keywords"),
-    "categories": lambda: tk._("Categories (EU data themes)"),
-    "spatial": lambda: tk._("Geographical coverage"),
-    "temporal": lambda: tk._("Temporal coverage"),
-    "access_url_status": lambda: tk._("Access URL answers"),
-    "download_url": lambda: tk._("Download URL"),
-    "download_url_status": lambda: tk._("Download URL answers"),
-    "format": lambda: tk._("Format"),
-    "media_type": lambda: tk._("Media type"),
-    "format_vocabulary": lambda: tk._("Format or media type from the vocabulary"),
-    "non_proprietary": lambda: tk._("Non-proprietary format"),
-    "machine_readable": lambda: tk._("Machine-readable format"),
-    "dcat_ap_compliance": lambda: tk._("DCAT-AP compliance"),
-    "licence": lambda: tk._("Licence"),
-    "licence_vocabulary": lambda: tk._("Licence from the vocabulary"),
-    "access_rights": lambda: tk._("Access rights"),
-    "access_rights_vocabulary": lambda: tk._("Access rights from the vocabulary"),
-    "contact_point": lambda: tk._("Contact point"),
-    "publisher": lambda: tk._("Publisher"),
-    "rights": lambda: tk._("Rights"),
-    "byte_size": lambda: tk._("File size"),
-    "issued": lambda: tk._("Release date"),
-    "modified": lambda: tk._("Modification date"),
-}
-QUALITY_DIMENSIONS = {
-    "findability": lambda: tk._("Findability"),
-    "accessibility": lambda: tk._("Accessibility"),
-    "interoperability": lambda: tk._("Interoperability"),
-    "reusability": lambda: tk._("Reusability"),
-    "contextuality": lambda: tk._("Contextuality"),
-}
-
-
-def current_language() -> str:
-    """The request's language, or the default one outside a request (CLI, jobs),
-    without its region: CKAN offers Portuguese only as ``pt_PT`` (it has no
-    plain ``pt``), while the vocabularies label their terms in ``pt``."""
-    try:
-        locale = tk.h.lang() or tk.config.get("ckan.locale_default", "en")
-    except (RuntimeError, TypeError, AttributeError):
-        locale = tk.config.get("ckan.locale_default", "en")
-    return locale.split("_")[0]
-
 
 def _regional_locales() -> dict[str, list[str]]:
     """Offered locales with a region, by language: {"pt": ["pt_PT"]}."""
@@ -117,19 +72,10 @@ def plusresilient_vocabulary_label(name: str, code: str, lang: str | None = None
     return vocabularies.get(name).label(code, lang or current_language())
 
 
-def _ids(value: Any) -> list[str]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return []
-    return [item for item in value or [] if isinstance(item, str)]
-
-
 def plusresilient_linked_datasets(value: Any) -> list[dict[str, Any]]:
     """The linked datasets the current user may see (private ones stay hidden)."""
     datasets = []
-    for dataset_id in _ids(value):
+    for dataset_id in values_of(value):
         try:
             datasets.append(tk.get_action("package_show")({}, {"id": dataset_id}))
         except (tk.ObjectNotFound, tk.NotAuthorized):
@@ -154,7 +100,7 @@ def plusresilient_dataset_names_text(value: Any) -> str:
     if isinstance(value, str) and not value.startswith("["):
         return value
     names = []
-    for dataset_id in _ids(value):
+    for dataset_id in values_of(value):
         try:
             names.append(tk.get_action("package_show")({}, {"id": dataset_id})["name"])
         except (tk.ObjectNotFound, tk.NotAuthorized):
@@ -174,17 +120,15 @@ def plusresilient_quality(package_id: str, history: bool = False) -> dict[str, A
 
 
 def plusresilient_quality_band_label(band: str | None) -> str:
-    return search.quality_band_labels().get(band or "") or tk._("Not scored yet")
+    return labels.band_label(band)
 
 
 def plusresilient_quality_dimension_label(dimension: str) -> str:
-    label = QUALITY_DIMENSIONS.get(dimension)
-    return label() if label else dimension
+    return labels.dimension_label(dimension)
 
 
 def plusresilient_quality_indicator_label(indicator: dict[str, Any]) -> str:
-    label = QUALITY_INDICATORS.get(indicator.get("key", ""))
-    return label() if label else indicator.get("label", "")
+    return labels.indicator_label(indicator.get("key"), indicator.get("label", ""))
 
 
 #: Values of the published RDF listed per indicator; the rest are counted.
@@ -229,31 +173,6 @@ def plusresilient_quality_finding(indicator: dict[str, Any]) -> dict[str, Any]:
 # The actions speak codes; the pages translate them here. Order is the order
 # of the forms' choices.
 
-FEEDBACK_CATEGORIES = {
-    "broken_link": lambda: tk._("Broken link"),
-    "wrong_values": lambda: tk._("Wrong or missing values"),
-    "outdated": lambda: tk._("Outdated"),
-    "missing_metadata": lambda: tk._("Missing metadata"),
-    "unclear_licence": lambda: tk._("Unclear licence"),
-    "other": lambda: tk._("Other problem"),
-}
-FEEDBACK_KINDS = {
-    "rating": lambda: tk._("Rating"),
-    "report": lambda: tk._("Problem report"),
-    "comment": lambda: tk._("Comment"),
-    "suggestion": lambda: tk._("Suggested fix"),
-}
-FEEDBACK_STATUSES = {
-    "open": lambda: tk._("Open"),
-    "acknowledged": lambda: tk._("Acknowledged"),
-    "resolved": lambda: tk._("Resolved"),
-    "rejected": lambda: tk._("Rejected"),
-}
-FEEDBACK_MODERATION = {
-    "pending": lambda: tk._("Waiting for moderation"),
-    "approved": lambda: tk._("Approved"),
-    "hidden": lambda: tk._("Hidden"),
-}
 #: Items shown on a dataset page (newest first); older ones stay in the API.
 PANEL_LIMIT = 100
 
@@ -264,11 +183,6 @@ def _allowed(action: str, data_dict: dict[str, Any]) -> bool:
         return tk.h.check_access(action, data_dict)
     except tk.ObjectNotFound:
         return False
-
-
-def _label(labels: dict[str, Any], code: str | None) -> str:
-    label = labels.get(code or "")
-    return label() if label else (code or "")
 
 
 def plusresilient_feedback_for(package_id: str) -> dict[str, Any]:
@@ -286,7 +200,7 @@ def plusresilient_feedback_for(package_id: str) -> dict[str, Any]:
             {}, {"package_id": package_id, "include_hidden": True, "limit": PANEL_LIMIT})
     except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
         return empty
-    summary = community_summary(package_id)
+    summary = Feedback.community_summary(package_id)
     return {
         "items": items,
         "ratings": summary.ratings if summary else 0,
@@ -304,33 +218,33 @@ def plusresilient_feedback_open_reports(package_id: str) -> list[dict[str, Any]]
     except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
         return []
     return [item for item in items
-            if item.get("moderation") == "approved" and item.get("status") in feedback.OPEN_STATUSES]
+            if item.get("moderation") == "approved" and item.get("status") in OPEN_STATUSES]
 
 
 def plusresilient_feedback_categories() -> list[tuple[str, str]]:
     """(code, label) of the problem categories, for the report form."""
-    return [(code, label()) for code, label in FEEDBACK_CATEGORIES.items()]
+    return [(code, label()) for code, label in labels.FEEDBACK_CATEGORIES.items()]
 
 
 def plusresilient_feedback_category_label(code: str | None) -> str:
-    return _label(FEEDBACK_CATEGORIES, code)
+    return labels.label_of(labels.FEEDBACK_CATEGORIES, code)
 
 
 def plusresilient_feedback_kind_label(kind: str | None) -> str:
-    return _label(FEEDBACK_KINDS, kind)
+    return labels.label_of(labels.FEEDBACK_KINDS, kind)
 
 
 def plusresilient_feedback_status_label(status: str | None) -> str:
-    return _label(FEEDBACK_STATUSES, status)
+    return labels.label_of(labels.FEEDBACK_STATUSES, status)
 
 
 def plusresilient_feedback_statuses() -> list[tuple[str, str]]:
     """(code, label) of the statuses, for the moderators' status form."""
-    return [(code, label()) for code, label in FEEDBACK_STATUSES.items()]
+    return [(code, label()) for code, label in labels.FEEDBACK_STATUSES.items()]
 
 
 def plusresilient_feedback_moderation_label(state: str | None) -> str:
-    return _label(FEEDBACK_MODERATION, state)
+    return labels.label_of(labels.FEEDBACK_MODERATION, state)
 
 
 def plusresilient_feedback_moderates_any() -> bool:
@@ -339,13 +253,13 @@ def plusresilient_feedback_moderates_any() -> bool:
     rule, so the dashboard's link and the queue agree)."""
     if not tk.current_user.is_authenticated:
         return False
-    caller = feedback.caller_of({"user": tk.current_user.name})
-    return feedback.moderated_organization_ids(caller) != []
+    caller = caller_of({"user": tk.current_user.name})
+    return moderated_organization_ids(caller) != []
 
 
 def plusresilient_as_list(value: Any) -> list[str]:
     """A field that holds one code or several (search results give either)."""
-    return search.values_of(value)
+    return values_of(value)
 
 
 def plusresilient_platform_functions() -> list[home.PlatformFunction]:

@@ -2,7 +2,9 @@
 
 When
     The plugin's after_dataset_create/update hooks only note the dataset in
-    the database session; the job is enqueued once that transaction commits.
+    the database session; the job is enqueued once that transaction commits
+    (after_commit.py), and not when the action's context carries
+    ``NO_SCORING``.
     CKAN calls the hooks before it commits (and before it indexes, which can
     take a while), so a job enqueued at once could reach a worker that still
     reads the previous version, or no dataset at all. A rolled-back save
@@ -33,12 +35,13 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.lib.redis import connect_to_redis
 from rq.job import Job
-from sqlalchemy import event
 
 from ckanext.plusresilient import config
-from ckanext.plusresilient.logic.quality import score_dataset, scored_types
+from ckanext.plusresilient.after_commit import run_after_commit
+from ckanext.plusresilient.scoring.dataset import score_dataset
 
 __all__ = [
+    "NO_SCORING",
     "after_dataset_saved",
     "budget_seconds",
     "enqueue_scoring",
@@ -49,8 +52,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The session.info key holding the datasets to enqueue at commit.
-_PENDING = "plusresilient_quality_pending"
+#: The context key that keeps an action's saves from being scored (the demo
+#: loader scores everything itself, once, at the end).
+NO_SCORING = "plusresilient_no_scoring"
 #: RQ statuses of a job that has not started yet.
 _WAITING = frozenset({"queued", "deferred", "scheduled", "created"})
 #: Seconds of the job's timeout kept for storing and indexing after the checks.
@@ -109,19 +113,24 @@ def _status(job: Job | None) -> str | None:
 
 
 def schedule_scoring(package_id: str) -> None:
-    """Enqueue the scoring when the current transaction commits."""
-    pending = model.Session.info.setdefault(_PENDING, [])
-    if package_id not in pending:
-        pending.append(package_id)
+    """Enqueue the scoring when the current transaction commits (once,
+    however many saves of the dataset the transaction holds)."""
+    run_after_commit(("quality-scoring", package_id), lambda: _enqueue_safely(package_id))
 
 
-def after_dataset_saved(pkg_dict: dict[str, Any]) -> None:
+def scoring_wanted(context: dict[str, Any]) -> bool:
+    """Whether the action running with this context schedules scorings."""
+    return not context.get(NO_SCORING) and config.quality_auto()
+
+
+def after_dataset_saved(context: dict[str, Any], pkg_dict: dict[str, Any]) -> None:
     """The plugin hooks' body: schedule datasets of our types when the option
-    is on. Never raises: the quality score is not worth a failed save."""
+    is on and the caller did not say otherwise. Never raises: the quality
+    score is not worth a failed save."""
     try:
-        if not config.quality_auto() or not pkg_dict.get("id"):
+        if not scoring_wanted(context) or not pkg_dict.get("id"):
             return
-        if _package_type(pkg_dict) in scored_types():
+        if _package_type(pkg_dict) in config.scored_types():
             schedule_scoring(pkg_dict["id"])
     except Exception:  # noqa: BLE001
         log.exception("could not schedule the quality scoring of dataset %s", pkg_dict.get("id"))
@@ -140,24 +149,3 @@ def _enqueue_safely(package_id: str) -> None:
     except Exception as error:  # noqa: BLE001 - e.g. Redis unreachable
         log.warning("quality scoring of dataset %s not queued: %s: %s",
                     package_id, type(error).__name__, error)
-
-
-@event.listens_for(model.Session, "after_commit")
-def _enqueue_pending(session: Any) -> None:
-    # A savepoint's commit (package_update uses one) is not the save's commit.
-    if session.in_nested_transaction():
-        return
-    try:
-        pending = session.info.pop(_PENDING, None) or []
-    except Exception:  # noqa: BLE001 - an exception here would fail a committed save
-        log.exception("could not read the datasets waiting for a quality score")
-        return
-    for package_id in pending:
-        _enqueue_safely(package_id)
-
-
-@event.listens_for(model.Session, "after_soft_rollback")
-def _forget_pending(session: Any, previous_transaction: Any) -> None:
-    """A rolled-back save is not scored (a savepoint's rollback keeps the rest)."""
-    if previous_transaction.parent is None and not previous_transaction.nested:
-        session.info.pop(_PENDING, None)

@@ -52,10 +52,10 @@ class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):
         return search.label_facets(search_results)
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
-        jobs.after_dataset_saved(pkg_dict)
+        jobs.after_dataset_saved(context, pkg_dict)
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
-        jobs.after_dataset_saved(pkg_dict)
+        jobs.after_dataset_saved(context, pkg_dict)
 
     # IDCATURIGenerator: a record's ``uri`` that is no valid IRI must not
     # become a subject of the catalogue (see profiles.published_dataset_uri).

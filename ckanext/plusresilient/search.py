@@ -15,6 +15,9 @@ national aggregator) is one CKAN dataset, but ckanext-harvest indexes one
 ``harvest_source_id``, that of the source which imported it last. Every
 source that publishes it is indexed in ``vocab_harvest_sources``, so that
 the portal directory counts it under each.
+
+The quality summary (plusresilient_quality_summary) is counted here too,
+from the facets of those fields, so each caller counts what they can find.
 """
 from __future__ import annotations
 
@@ -25,9 +28,11 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan import model
 
-from ckanext.plusresilient import vocabularies
-from ckanext.plusresilient.helpers import current_language
-from ckanext.plusresilient.logic import quality
+from ckanext.plusresilient import config, vocabularies
+from ckanext.plusresilient.field_values import values_of
+from ckanext.plusresilient.labels import current_language, dataset_type_labels, quality_band_labels
+from ckanext.plusresilient.model import HarvestRecord
+from ckanext.plusresilient.scoring.dataset import BANDS, index_values
 
 # record field -> vocabulary; each is indexed as vocab_<field>
 INDEXED_VOCABULARY_FIELDS: dict[str, str] = {
@@ -51,23 +56,6 @@ QUALITY_BAND_FACET = "plusresilient_quality_band"
 #: Every harvest source that publishes the dataset (multi-valued, in CKAN's
 #: own schema as vocab_*).
 HARVEST_SOURCES_FIELD = "vocab_harvest_sources"
-
-
-def dataset_type_labels() -> dict[str, str]:
-    return {
-        "dataset": tk._("Dataset"),
-        "use-case": tk._("Use case"),
-        "training": tk._("Training material"),
-    }
-
-
-def quality_band_labels() -> dict[str, str]:
-    return {
-        "excellent": tk._("Excellent"),
-        "good": tk._("Good"),
-        "sufficient": tk._("Sufficient"),
-        "bad": tk._("Bad"),
-    }
 
 
 def facet_titles(package_type: str | None) -> dict[str, str]:
@@ -105,7 +93,7 @@ def facet_titles(package_type: str | None) -> dict[str, str]:
 
 def _with_quality(titles: dict[str, str], package_type: str | None) -> dict[str, str]:
     """The quality band facet, on the pages of the types that are scored."""
-    if package_type is None or package_type in quality.scored_types():
+    if package_type is None or package_type in config.scored_types():
         titles[QUALITY_BAND_FACET] = tk._("Quality")
     return titles
 
@@ -119,22 +107,6 @@ def add_facets(facets: dict[str, Any], package_type: str | None) -> dict[str, An
     return facets
 
 
-def values_of(value: Any) -> list[str]:
-    """A field's codes as a list, whichever way it came: one code, a list, or
-    a JSON list as text (the validated record stores some fields that way)."""
-    if value in (None, ""):
-        return []
-    if isinstance(value, str):
-        if value.startswith("["):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return [value]
-        else:
-            return [value]
-    return [item for item in value if isinstance(item, str) and item]
-
-
 def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     """Add ``vocab_<field>`` lists from the validated record, and the stored
     quality band and score."""
@@ -145,7 +117,7 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         if values:
             pkg_dict[f"vocab_{field}"] = values
     if pkg_dict.get("id"):
-        pkg_dict.update(quality.index_values(pkg_dict["id"]))
+        pkg_dict.update(index_values(pkg_dict["id"]))
         sources = harvest_sources(pkg_dict["id"])
         if sources:
             pkg_dict[HARVEST_SOURCES_FIELD] = sources
@@ -160,8 +132,6 @@ def harvest_sources(package_id: str) -> list[str]:
     dataset right now writes its record only after the dataset is indexed,
     and ckanext-harvest's own harvesters keep no record at all.
     """
-    from ckanext.plusresilient.model import HarvestRecord
-
     ids = [record.source_id for record in HarvestRecord.sources_of(package_id)]
     if p.plugin_loaded("harvest"):  # without it, there may be no harvest_object table
         from ckanext.harvest.model import HarvestObject
@@ -189,3 +159,73 @@ def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
             else:
                 item["display_name"] = vocabularies.get(vocabulary_name).label(item["name"], lang)
     return search_results
+
+
+# -- the quality summary: bands counted by the facets ----------------------------------
+
+#: ``by`` of plusresilient_quality_summary -> the Solr field grouped on
+#: (the schema's SUMMARY_GROUPINGS).
+SUMMARY_GROUPS = {
+    "country": "vocab_country",
+    "region": "vocab_region",
+    "organization": "organization",
+    # every source that publishes the dataset, as the directory counts it
+    "harvest_source": HARVEST_SOURCES_FIELD,
+}
+QUALITY_BAND_FIELD = "plusresilient_quality_band"
+
+
+def _band_counts(counts: dict[str, int], total: int) -> dict[str, int]:
+    bands = {band: int(counts.get(band, 0)) for band in BANDS}
+    bands["not_scored"] = total - sum(bands.values())
+    return bands
+
+
+def _search_facets(user: str | None, fq: str, fields: list[str]) -> dict[str, Any]:
+    return tk.get_action("package_search")(
+        {"user": user},
+        {"q": "", "fq": fq, "rows": 0, "facet": "true", "facet.field": fields,
+         "facet.limit": -1, "include_private": True},
+    )
+
+
+def _group_labels(by: str, result: dict[str, Any], keys: list[str]) -> dict[str, str]:
+    """What a person reads for each group: the facet's label, or the harvest
+    source's title (its facet shows only ids)."""
+    if by == "harvest_source":
+        rows = model.Session.query(model.Package.id, model.Package.title).filter(
+            model.Package.id.in_(keys))
+        return {row.id: row.title or row.id for row in rows}
+    items = result.get("search_facets", {}).get(SUMMARY_GROUPS[by], {}).get("items", [])
+    return {item["name"]: item.get("display_name") or item["name"] for item in items}
+
+
+def quality_summary(user: str | None, by: str | None) -> dict[str, Any]:
+    """What plusresilient_quality_summary documents, counted as ``user``
+    finds datasets (one search, plus one per band when grouped)."""
+    types = " OR ".join(f'"{name}"' for name in config.scored_types())
+    scope = f"+dataset_type:({types})"
+    group_field = SUMMARY_GROUPS.get(by or "")
+    everything = _search_facets(user, scope, [QUALITY_BAND_FIELD] + ([group_field] if by else []))
+    summary: dict[str, Any] = {
+        "by": by,
+        "total": everything["count"],
+        "bands": _band_counts(everything["facets"].get(QUALITY_BAND_FIELD, {}), everything["count"]),
+        "groups": [],
+    }
+    if not by:
+        return summary
+    group_totals = everything["facets"].get(group_field, {})
+    per_band = {band: _search_facets(user, f"{scope} +{QUALITY_BAND_FIELD}:{band}",
+                                     [group_field])["facets"].get(group_field, {})
+                for band in BANDS}
+    keys = sorted(group_totals, key=lambda key: (-group_totals[key], key))
+    labels = _group_labels(by, everything, keys)
+    summary["groups"] = [{
+        "key": key,
+        "label": labels.get(key, key),
+        "total": group_totals[key],
+        "bands": _band_counts({band: counts.get(key, 0) for band, counts in per_band.items()},
+                              group_totals[key]),
+    } for key in keys]
+    return summary

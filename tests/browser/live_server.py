@@ -1,5 +1,7 @@
-"""A real HTTP server on loopback for the browser: the test's own CKAN app,
-served from a background thread of the test process.
+"""The browser's portal on loopback: the test's own CKAN app, served from a
+background thread of the test process by the suite's one loopback server
+(ckanext/plusresilient/demo/loopback.py), with the standard library's WSGI
+handler.
 
 The server lives for the whole session (one port, one thread); each test
 builds its CKAN app after its fixtures (plugins, config, ``ckan.site_url``)
@@ -8,36 +10,28 @@ its own SQLAlchemy session, so they see what the test's factories committed.
 """
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any, Callable, Iterable
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from ckanext.plusresilient.demo.loopback import HOST, WSGILoopbackServer
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-HOST = "127.0.0.1"
 
 
 class LiveServer:
     """Serves whichever app is mounted; 503 between tests, when none is."""
 
     def __init__(self, host: str = HOST) -> None:
-        # One line per request drowns a failure's report; errors still show.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._app: WSGIApp | None = None
         # Port 0: the kernel picks a free port, so parallel runs never collide.
-        self._server: BaseWSGIServer = make_server(host, 0, self._dispatch, threaded=True)
-        self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="browser-live-server", daemon=True)
+        # Not announced: CKAN is the portal under test, not a server it may reach.
+        self._server = WSGILoopbackServer(self._dispatch, host=host, announce=False)
+        self.url = self._server.url
 
     def start(self) -> None:
-        self._thread.start()
+        self._server.start(name="browser-live-server")
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        self._server.stop()
 
     def mount(self, app: WSGIApp | None) -> None:
         self._app = app

@@ -14,7 +14,7 @@ from typing import Any
 from ckan.tests.helpers import call_action
 from playwright.sync_api import Locator, Page, expect
 
-from ckanext.plusresilient.logic.quality import score_dataset
+from ckanext.plusresilient.scoring.dataset import score_dataset
 from tests.browser.people import cluster
 from tests.factories import SVRCDataset
 

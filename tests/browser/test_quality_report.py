@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from ckanext.plusresilient.logic.quality import score_dataset
+from ckanext.plusresilient.scoring.dataset import score_dataset
 from tests.browser.legibility import MINIMUM_CONTRAST, contrast_ratio
 from tests.factories import SVRCDataset
 

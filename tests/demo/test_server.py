@@ -13,6 +13,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from ckanext.plusresilient.demo.apis import PAYLOADS, SamplePortals
+from ckanext.plusresilient.demo.loopback import LoopbackServer
 from ckanext.plusresilient.demo.loader import source_url
 from ckanext.plusresilient.demo.server import SamplePortalServer, serving
 from ckanext.plusresilient.harvesters.ckan import CKANHarvester
@@ -21,7 +22,7 @@ from ckanext.plusresilient.harvesters.opendatasoft import OpenDataSoftHarvester
 from ckanext.plusresilient.harvesters.socrata import SocrataHarvester
 from ckanext.plusresilient.harvesters.udata import UdataHarvester
 from ckanext.plusresilient.safe_http import SafeSession
-from tests.loopback_http import allowing, policy
+from tests.loopback_http import allowances, allowing, policy
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -173,10 +174,10 @@ def test_our_harvester_lists_every_sample_dataset(base, portal):
 def _declared_files(base):
     """(URL, declared size or None) of every resource the payloads declare."""
     portals = SamplePortals(base).portals
-    for package in portals["ckan"].packages:
+    for package in portals["ckan"].packages.values():
         for resource in package["resources"]:
             yield resource["url"], resource["size"]
-    for dataset in portals["udata"].datasets:
+    for dataset in portals["udata"].datasets.values():
         for resource in dataset["resources"]:
             yield resource["url"], resource["filesize"]
     for body in portals["dcat"].page_bodies:
@@ -242,3 +243,16 @@ def test_the_server_stops_with_its_block():
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
     server = SamplePortalServer(port)   # the port is free again
     server.server_close()
+
+
+def test_a_loopback_server_is_allowed_exactly_while_it_runs():
+    """What the suite's allowances rest on: every loopback server (the sample
+    portals, the imitations, the tests' own) announces its port when it
+    starts and withdraws it when it stops; one built unannounced never is."""
+    with serving() as url:
+        assert f"127.0.0.1:{int(url.rsplit(':', 1)[1])}" in allowances()
+    assert f"127.0.0.1:{int(url.rsplit(':', 1)[1])}" not in allowances()
+    with LoopbackServer(announce=False) as quiet:
+        assert f"127.0.0.1:{quiet.port}" not in allowances()
+        assert requests.get(quiet.url + "/anything", timeout=10).status_code == 404
+

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from ckan.cli.cli import ckan as ckan_cli
 
-from tests.harvesters.loopback import CKANPortal
-from tests.harvesters.test_ckan import make_source
+from ckanext.plusresilient.demo.portals.ckan import CKANPortal
+from tests.harvesters.cases import make_source
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 

@@ -32,7 +32,7 @@ from ckan.tests.helpers import call_action
 from ckanext.harvest import queue as harvest_queue
 
 from ckanext.plusresilient.harvesters import consumers
-from tests.harvesters.loopback import CKANPortal
+from ckanext.plusresilient.demo.portals.ckan import CKANPortal
 from tests.workers import Worker, consumer, stop_all, wait_until
 
 SEARCH = "/opendata/api/3/action/package_search"

@@ -15,8 +15,8 @@ from ckanext.plusresilient.harvesters import curation, resources
 from ckanext.plusresilient.harvesters.mapping import REMOTE_KEY
 from ckanext.plusresilient.harvesters.runner import run_source
 from tests import factories
-from tests.harvesters.loopback import CKANPortal
-from tests.harvesters.test_ckan import VENETO, make_source
+from ckanext.plusresilient.demo.portals.ckan import CKANPortal
+from tests.harvesters.cases import VENETO, make_source
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 

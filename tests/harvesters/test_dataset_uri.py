@@ -10,9 +10,9 @@ from rdflib.namespace import RDF
 from ckan.tests.helpers import call_action
 
 from ckanext.plusresilient.harvesters.runner import run_source
-from tests.harvesters.loopback import CKANPortal
-from tests.harvesters.loopback_dcat import DCATPortal
-from tests.harvesters.test_ckan import make_source
+from ckanext.plusresilient.demo.portals.ckan import CKANPortal
+from ckanext.plusresilient.demo.portals.dcat import DCATPortal
+from tests.harvesters.cases import make_source
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 

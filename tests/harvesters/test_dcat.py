@@ -1,16 +1,15 @@
-"""The DCAT harvester against imitation DCAT-AP catalogues on loopback
-(dati.gov.it's DCAT-AP_IT in Turtle, datos.gob.es in RDF/XML, data.gouv.fr in
-JSON-LD, all paged with hydra), through the real stack: gather → fetch → import."""
+"""What only the DCAT harvester does, against imitation DCAT-AP catalogues on
+loopback (dati.gov.it's DCAT-AP_IT in Turtle, datos.gob.es in RDF/XML,
+data.gouv.fr in JSON-LD, all paged with hydra), through the real stack:
+gather → fetch → import. What it does as every harvester does is in
+test_every_platform.py (on the JSON-LD catalogue)."""
 from __future__ import annotations
 
 import pytest
 
-from ckan import model
-
 from ckanext.plusresilient.harvesters.runner import run_source
-from tests.harvesters.loopback_dcat import EU, NUTS, DCATPortal
-from tests.harvesters.test_ckan import datasets, make_source
-from tests.harvesters.cases import assert_failed_and_withdrew_nothing
+from ckanext.plusresilient.demo.portals.dcat import EU, NUTS, DCATPortal
+from tests.harvesters.cases import assert_failed_and_withdrew_nothing, datasets, make_source
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -68,39 +67,6 @@ def test_dcatapit_turtle_in_three_hydra_pages(italy):
     assert air["theme"] == ["ENVI"] and air["license_id"] == "iodl-2.0"
     assert air["region"] == "ITC4"                           # its own NUTS region wins
     assert any(d["title"] == "Asili nido comunali" for d in datasets())
-
-
-def test_harvesting_twice_changes_nothing(italy):
-    for n in range(4):
-        italy.add(f"Dataset {n}")
-    italy.add("Senza data di modifica", modified=None)   # compared by content
-    source = dcat_source(italy.catalog_url)
-    assert run_source(source["id"]).created == 5
-    summary = run_source(source["id"])
-    assert (summary.created, summary.updated, summary.unchanged, summary.deleted) == (0, 0, 5, 0), summary
-    assert len(datasets()) == 5
-
-
-def test_changed_one_is_updated_vanished_one_withdrawn(italy):
-    italy.add("Servizi per anziani")
-    changed = italy.add("Asili nido")
-    vanished = italy.add("Bandi chiusi")
-    italy.add("Biblioteche")
-    source = dcat_source(italy.catalog_url)
-    assert run_source(source["id"]).created == 4
-
-    changed["title"] = "Asili nido comunali"
-    changed["modified"] = "2099-01-01T00:00:00"
-    del italy.datasets[vanished["slug"]]
-    italy.hits.clear()
-    summary = run_source(source["id"])
-
-    assert (summary.created, summary.updated, summary.unchanged, summary.deleted) == (0, 1, 2, 1), summary
-    # no light listing in DCAT: the pages only, nothing fetched per dataset
-    assert italy.hits == [italy.path, f"{italy.path}?page=2"]
-    assert sorted(d["title"] for d in datasets()) == ["Asili nido comunali", "Biblioteche", "Servizi per anziani"]
-    withdrawn = model.Session.query(model.Package).filter_by(title="Bandi chiusi").one()
-    assert withdrawn.state == "deleted"
 
 
 def test_datos_gob_es_rdf_xml():
@@ -164,31 +130,20 @@ def test_a_remote_json_ld_context_inside_the_network_is_refused():
     assert "169.254.169.254" in summary.gather_errors[0], summary
 
 
-@pytest.mark.parametrize("failure, message", [
-    ("500", "HTTP 500"),
-    ("malformed", "malformed"),
-    ("private-redirect", "169.254.169.254"),
-    ("bad-turtle", "malformed RDF (turtle)"),
-])
-def test_a_broken_source_records_an_error_and_withdraws_nothing(italy, failure, message):
+def test_malformed_rdf_names_the_parse_error_and_withdraws_nothing(italy):
     for n in range(3):
         italy.add(f"Dataset {n}")
     source = dcat_source(italy.catalog_url)
     run_source(source["id"])
     italy.datasets.clear()
-    italy.failures[italy.path] = failure
+    italy.failures[italy.path] = "bad-turtle"
 
     summary = run_source(source["id"])
 
-    assert_failed_and_withdrew_nothing(summary, message)
-    assert len(datasets()) == 3
-
-
-def test_malformed_rdf_names_the_parse_error(italy):
-    italy.failures[italy.path] = "bad-turtle"
-    summary = run_source(dcat_source(italy.catalog_url)["id"])
+    assert_failed_and_withdrew_nothing(summary, "malformed RDF (turtle)")
     assert 'BadSyntax: at line 3 of <>: Bad syntax (Prefix "dct:" not bound)' in summary.gather_errors[0], summary
     assert italy.catalog_url in summary.gather_errors[0]
+    assert len(datasets()) == 3
 
 
 def test_a_failing_later_page_withdraws_nothing(italy):
@@ -211,18 +166,3 @@ def test_a_server_ignoring_the_page_parameter_stops_at_the_repeat(italy):
     summary = run_source(dcat_source(italy.catalog_url)["id"])
     assert (summary.created, summary.gather_errors) == (2, []), summary
     assert len(page_hits(italy)) == 2
-
-
-@pytest.mark.ckan_config("ckanext.plusresilient.http.max_response_bytes", "1000000")
-def test_a_page_over_the_cap_fails_cleanly(italy):
-    italy.failures[italy.path] = "huge"
-    summary = run_source(dcat_source(italy.catalog_url)["id"])
-    assert len(summary.gather_errors) == 1
-    assert "over the 977 KB limit" in summary.gather_errors[0]
-
-
-def test_rdf_without_a_catalogue_is_refused(italy):
-    italy.routes["/opendata/other.jsonld"] = lambda query: (
-        200, {"Content-Type": "application/ld+json"}, b'{"@id": "https://example.org/x", "name": "x"}')
-    summary = run_source(dcat_source(italy.url + "/opendata/other.jsonld")["id"])
-    assert "without any dcat:Catalog" in summary.gather_errors[0], summary

@@ -9,12 +9,12 @@ from rdflib import Graph, Namespace, URIRef
 from ckan.tests.helpers import call_action
 
 from ckanext.plusresilient.harvesters.runner import run_source
-from tests.harvesters.loopback import CKANPortal
-from tests.harvesters.loopback_dcat import DCATPortal
-from tests.harvesters.loopback_opendatasoft import ODSPortal
-from tests.harvesters.loopback_socrata import SocrataPortal
-from tests.harvesters.loopback_udata import UdataPortal
-from tests.harvesters.test_ckan import make_source
+from ckanext.plusresilient.demo.portals.ckan import CKANPortal
+from ckanext.plusresilient.demo.portals.dcat import DCATPortal
+from ckanext.plusresilient.demo.portals.opendatasoft import ODSPortal
+from ckanext.plusresilient.demo.portals.socrata import SocrataPortal
+from ckanext.plusresilient.demo.portals.udata import UdataPortal
+from tests.harvesters.cases import make_source
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 

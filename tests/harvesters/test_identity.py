@@ -3,8 +3,7 @@ withdrawn then published again, retitled, moved to another source, its
 harvest history cleared. Driven through each platform's imitation portal."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -15,87 +14,11 @@ from ckan.tests.helpers import call_action
 from ckanext.plusresilient.harvesters.runner import run_source
 from ckanext.plusresilient.model import Feedback, HarvestRecord, QualityHistory
 from tests import factories
-from tests.harvesters.loopback import CKANPortal
-from tests.harvesters.loopback_dcat import DCATPortal
-from tests.harvesters.loopback_opendatasoft import ODSPortal
-from tests.harvesters.loopback_socrata import SocrataPortal
-from tests.harvesters.loopback_udata import UdataPortal
-from tests.harvesters.test_ckan import make_source
+from ckanext.plusresilient.demo.portals.ckan import CKANPortal
+from tests.harvesters.cases import Platform, make_source
+from tests.harvesters.cases import platform  # noqa: F401 - fixture: each platform's portal (cases.PLATFORMS)
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
-
-
-@dataclass
-class Platform:
-    """How a test changes one imitation portal: publish, withdraw, retitle."""
-
-    portal: Any
-    source_type: str
-    source_url: Callable[[Any], str]
-    store: Callable[[Any], dict[str, dict[str, Any]]]
-    key: str
-    publish: Callable[[Any, str, str], dict[str, Any]]
-    retitle: Callable[[dict[str, Any], str, str], None]
-    config: dict[str, Any]
-
-    def url(self) -> str:
-        return self.source_url(self.portal)
-
-    def add(self, title: str) -> dict[str, Any]:
-        return self.publish(self.portal, title, "2024-01-10T08:00:00")
-
-    def withdraw(self, item: dict[str, Any]) -> None:
-        del self.store(self.portal)[item[self.key]]
-
-    def republish(self, item: dict[str, Any]) -> None:
-        self.store(self.portal)[item[self.key]] = item
-
-
-def _ods_retitle(dataset, title, modified):
-    dataset["metas"]["default"].update(title=title, modified=f"{modified}+00:00")
-
-
-def _udata_retitle(dataset, title, modified):
-    dataset.update(title=title, last_modified=f"{modified}.000000+00:00",
-                   last_update=f"{modified}.000000+00:00")
-
-
-PLATFORMS = {
-    "ckan": lambda: Platform(
-        CKANPortal(), "plusresilient_ckan", lambda p: p.api_url, lambda p: p.packages, "id",
-        lambda p, title, modified: p.add(title, modified=f"{modified}.000000"),
-        lambda d, title, modified: d.update(title=title, metadata_modified=f"{modified}.000000"),
-        {"portal": "dati-veneto", "country": "IT", "region": "ITH3", "language": "it"}),
-    "dcat": lambda: Platform(
-        DCATPortal("fr"), "plusresilient_dcat", lambda p: p.catalog_url, lambda p: p.datasets, "slug",
-        lambda p, title, modified: p.add(title, modified=modified),
-        lambda d, title, modified: d.update(title=title, modified=modified),
-        {"portal": "data-gouv-fr", "country": "FR", "language": "fr"}),
-    "udata": lambda: Platform(
-        UdataPortal(), "plusresilient_udata", lambda p: p.url, lambda p: p.datasets, "id",
-        lambda p, title, modified: p.add(title, modified=f"{modified}.000000+00:00"),
-        _udata_retitle,
-        {"portal": "data-gouv-fr", "country": "FR", "region": "FRJ1", "language": "fr"}),
-    "opendatasoft": lambda: Platform(
-        ODSPortal(), "plusresilient_ods", lambda p: p.portal_url, lambda p: p.datasets, "dataset_id",
-        lambda p, title, modified: p.add(title, modified=f"{modified}+00:00",
-                                         attachments=[{"id": "notice_pdf", "title": "notice.pdf",
-                                                       "mimetype": "application/pdf"}]),
-        _ods_retitle,
-        {"portal": "fr-ile-de-france", "country": "FR", "region": "FR10", "language": "fr"}),
-    "socrata": lambda: Platform(
-        SocrataPortal(), "plusresilient_socrata", lambda p: p.url, lambda p: p.assets, "id",
-        lambda p, title, modified: p.add(title, updated=f"{modified}.000Z"),
-        lambda a, title, modified: a.update(name=title, updated=f"{modified}.000Z"),
-        {"portal": "transparencia-catalunya", "country": "ES", "region": "ES51", "language": "ca"}),
-}
-
-
-@pytest.fixture(params=sorted(PLATFORMS))
-def platform(request):
-    platform = PLATFORMS[request.param]()
-    with platform.portal:
-        yield platform
 
 
 def _source(platform: Platform, name: str = "source-a") -> dict[str, Any]:

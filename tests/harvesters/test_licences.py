@@ -17,13 +17,13 @@ from ckanext.plusresilient import vocabularies
 from ckanext.plusresilient.harvesters import licences
 from ckanext.plusresilient.harvesters.mapping import licence_code
 from ckanext.plusresilient.harvesters.runner import run_source
-from tests.harvesters import loopback_socrata
-from tests.harvesters.loopback import CKANPortal
-from tests.harvesters.loopback_dcat import DCATPortal
-from tests.harvesters.loopback_opendatasoft import ODSPortal
-from tests.harvesters.loopback_socrata import SocrataPortal
-from tests.harvesters.loopback_udata import UdataPortal
-from tests.harvesters.test_ckan import datasets, make_source
+from ckanext.plusresilient.demo.portals import socrata as loopback_socrata
+from ckanext.plusresilient.demo.portals.ckan import CKANPortal
+from ckanext.plusresilient.demo.portals.dcat import DCATPortal
+from ckanext.plusresilient.demo.portals.opendatasoft import ODSPortal
+from ckanext.plusresilient.demo.portals.socrata import SocrataPortal
+from ckanext.plusresilient.demo.portals.udata import UdataPortal
+from tests.harvesters.cases import datasets, make_source
 
 EU = "http://publications.europa.eu/resource/authority/licence/"
 IT_VOCABULARY = "https://w3id.org/italia/controlled-vocabulary/licences/"

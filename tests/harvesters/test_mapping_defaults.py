@@ -14,8 +14,8 @@ from ckan.tests.helpers import call_action
 from ckanext.plusresilient.harvesters import source_config
 from ckanext.plusresilient.harvesters.mapping import RemoteDataset, to_package
 from ckanext.plusresilient.harvesters.runner import run_source
-from tests.harvesters.loopback import CKANPortal
-from tests.harvesters.test_ckan import _site_user, datasets, make_source
+from ckanext.plusresilient.demo.portals.ckan import CKANPortal
+from tests.harvesters.cases import _site_user, datasets, make_source
 
 EU_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
 DEFAULTS = {"country": "EL", "default_theme": "REGI", "default_od_category": "citizenship"}

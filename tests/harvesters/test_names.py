@@ -14,13 +14,13 @@ from ckan.tests.helpers import call_action
 
 from ckanext.plusresilient.harvesters.names import MAX_LENGTH, new_dataset_name, readable_slug
 from ckanext.plusresilient.harvesters.runner import run_source
-from tests.harvesters.loopback import CKANPortal
-from tests.harvesters.loopback_dcat import DCATPortal
-from tests.harvesters.loopback_opendatasoft import ODSPortal
-from tests.harvesters.loopback_socrata import SocrataPortal
-from tests.harvesters.loopback_udata import UdataPortal
+from ckanext.plusresilient.demo.portals.ckan import CKANPortal
+from ckanext.plusresilient.demo.portals.dcat import DCATPortal
+from ckanext.plusresilient.demo.portals.opendatasoft import ODSPortal
+from ckanext.plusresilient.demo.portals.socrata import SocrataPortal
+from ckanext.plusresilient.demo.portals.udata import UdataPortal
 from tests.factories import SVRCDataset
-from tests.harvesters.test_ckan import make_source
+from tests.harvesters.cases import make_source
 
 CKAN_NAME = re.compile(r"^[a-z0-9_-]{2,100}$")
 

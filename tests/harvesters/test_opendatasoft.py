@@ -1,17 +1,15 @@
-"""The OpenDataSoft harvester against an imitation Explore API v2.1 portal on
-loopback, through the real stack: gather → fetch → import."""
+"""What only the OpenDataSoft harvester does, against an imitation Explore
+API v2.1 portal on loopback, through the real stack: gather → fetch →
+import. What it does as every harvester does is in test_every_platform.py."""
 from __future__ import annotations
 
 import pytest
 
-from ckan import model
-
 from ckanext.plusresilient.harvesters import opendatasoft
 from ckanext.plusresilient.harvesters.opendatasoft import html_to_text
 from ckanext.plusresilient.harvesters.runner import run_source
-from tests.harvesters.loopback_opendatasoft import ODSPortal
-from tests.harvesters.test_ckan import datasets, make_source
-from tests.harvesters.cases import assert_failed_and_withdrew_nothing
+from ckanext.plusresilient.demo.portals.opendatasoft import ODSPortal
+from tests.harvesters.cases import datasets, make_source
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -79,42 +77,6 @@ def test_first_harvest_maps_onto_the_svrc_schema(portal):
     assert coops["resources"][0]["url"].endswith("/alternative_exports/esscoop_xlsx")
 
 
-def test_harvesting_twice_changes_nothing(portal):
-    for n in range(5):
-        portal.add(f"Jeu de données {n}")
-    source = ods_source(portal.portal_url)
-    run_source(source["id"])
-    portal.hits.clear()
-    summary = run_source(source["id"])
-    assert (summary.created, summary.updated, summary.unchanged, summary.deleted) == (0, 0, 5, 0), summary
-    assert len(datasets()) == 5
-    assert not any("/catalog/datasets/" in hit.split("?")[0] for hit in portal.hits)
-
-
-def test_second_harvest_fetches_only_what_changed_and_withdraws_what_vanished(portal):
-    portal.add("Services aux personnes âgées")
-    changed = portal.add("Crèches municipales")
-    portal.add("Appels à projets clos")
-    source = ods_source(portal.portal_url)
-    assert run_source(source["id"]).created == 3
-
-    changed["metas"]["default"]["title"] = "Crèches et haltes-garderies municipales"
-    changed["metas"]["default"]["modified"] = "2099-01-01T00:00:00+00:00"
-    del portal.datasets["appels-a-projets-clos"]
-    portal.hits.clear()
-    summary = run_source(source["id"])
-
-    assert (summary.created, summary.updated, summary.unchanged, summary.deleted) == (0, 1, 1, 1), summary
-    searches = catalog_hits(portal)
-    assert any("metas.default.modified" in hit and "where=" in hit for hit in searches), searches
-    assert any("select=dataset_id%2Cmetas.default.modified" in hit for hit in searches), searches  # census
-    assert len(searches) == len(portal.hits)  # nothing read one by one
-    assert sorted(d["title"] for d in datasets()) == [
-        "Crèches et haltes-garderies municipales", "Services aux personnes âgées"]
-    withdrawn = model.Session.query(model.Package).filter_by(title="Appels à projets clos").one()
-    assert withdrawn.state == "deleted"
-
-
 def test_a_date_moved_back_in_time_is_read_alone(portal):
     portal.add("Équipements sportifs")
     moved = portal.add("Bibliothèques", modified="2024-03-01T00:00:00+00:00")
@@ -151,51 +113,6 @@ def test_paging_across_pages_and_past_the_offset_window(portal, monkeypatch):
     again = run_source(source["id"])  # the census pages the same way
     assert (again.unchanged, again.deleted) == (9, 0), again
     assert any("select=dataset_id" in hit and "where=dataset_id" in hit for hit in catalog_hits(portal))
-
-
-def test_same_dataset_federated_by_another_portal_is_one_dataset(portal):
-    portal.add("Vélib' - Disponibilité en temps réel", dataset_id="velib-disponibilite-en-temps-reel")
-    with ODSPortal() as federator:
-        federator.add("Vélib' - Disponibilité en temps réel", dataset_id="velib-disponibilite-en-temps-reel@parisdata",
-                      default={"federated": True, "source_domain": "parisdata",
-                               "source_domain_address": portal.host,
-                               "source_dataset": "velib-disponibilite-en-temps-reel"})
-        federator.add("Lycées d'Île-de-France")
-        paris = ods_source(portal.portal_url, name="fr-paris",
-                           config={"portal": "fr-paris", "country": "FR", "region": "FR10"})
-        region = ods_source(federator.portal_url)
-        run_source(paris["id"])
-        summary = run_source(region["id"])
-        assert (summary.created, summary.updated) == (1, 1), summary
-        assert len(datasets()) == 2
-
-        del portal.datasets["velib-disponibilite-en-temps-reel"]  # still federated by the region
-        assert run_source(paris["id"]).deleted == 1
-        assert len(datasets()) == 2
-
-
-@pytest.mark.parametrize("failure, message", [
-    ("500", "HTTP 500"),
-    ("malformed", "malformed"),
-    ("private-redirect", "169.254.169.254"),
-    ("not-ods", "not an OpenDataSoft"),
-])
-def test_a_broken_source_records_an_error_and_withdraws_nothing(portal, failure, message):
-    for n in range(3):
-        portal.add(f"Jeu de données {n}")
-    source = ods_source(portal.portal_url)
-    run_source(source["id"])
-    portal.datasets.clear()
-    if failure == "not-ods":  # a JSON answer of another kind, e.g. a CKAN API
-        portal.routes[portal.catalog_path] = lambda query: (
-            200, {"Content-Type": "application/json"}, b'{"success": true, "result": {"count": 0}}')
-    else:
-        portal.failures[portal.catalog_path] = failure
-
-    summary = run_source(source["id"])
-
-    assert_failed_and_withdrew_nothing(summary, message)
-    assert len(datasets()) == 3
 
 
 def test_html_descriptions_become_safe_text():

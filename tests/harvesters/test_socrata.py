@@ -1,18 +1,16 @@
-"""The Socrata harvester against an imitation Socrata domain on loopback,
-through the real stack: the Discovery API, and /api/views where a domain
-has none."""
+"""What only the Socrata harvester does, against an imitation Socrata domain
+on loopback, through the real stack: the Discovery API, and /api/views where
+a domain has none. What it does as every harvester does is in
+test_every_platform.py."""
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from ckan import model
-
 from ckanext.plusresilient.harvesters.runner import run_source
-from tests.harvesters.loopback_socrata import SocrataPortal
-from tests.harvesters.test_ckan import datasets, make_source
-from tests.harvesters.cases import BROKEN_SOURCE, assert_failed_and_withdrew_nothing
+from ckanext.plusresilient.demo.portals.socrata import SocrataPortal
+from tests.harvesters.cases import datasets, make_source
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -84,55 +82,6 @@ def test_first_harvest_maps_onto_the_svrc_schema(portal):
     assert cooperatives["contact"][0]["email"] == "opendata@regione.lombardia.it"
 
 
-def test_harvesting_twice_changes_nothing(portal):
-    for n in range(5):
-        portal.add(f"Dataset {n}")
-    source = socrata_source(portal.url)
-    run_source(source["id"])
-    portal.hits.clear()
-    summary = run_source(source["id"])
-    assert (summary.created, summary.updated, summary.unchanged, summary.deleted) == (0, 0, 5, 0), summary
-    assert len(datasets()) == 5
-    assert not per_dataset_hits(portal)
-
-
-def test_second_harvest_updates_what_changed_and_withdraws_what_vanished(portal):
-    portal.add("Servizi per anziani")
-    changed = portal.add("Asili nido")
-    vanished = portal.add("Bandi chiusi")
-    source = socrata_source(portal.url)
-    assert run_source(source["id"]).created == 3
-
-    changed["name"] = "Asili nido comunali"
-    changed["updated"] = "2099-01-01T00:00:00.000Z"
-    portal.remove(vanished)
-    portal.hits.clear()
-    summary = run_source(source["id"])
-
-    assert (summary.created, summary.updated, summary.unchanged, summary.deleted) == (0, 1, 1, 1), summary
-    # the Discovery API cannot filter by date: the catalog is read again (one
-    # page here), and nothing is fetched dataset by dataset
-    assert len(requests_to(portal, "/api/catalog/v1")) == 1
-    assert not per_dataset_hits(portal)
-    assert sorted(d["title"] for d in datasets()) == ["Asili nido comunali", "Servizi per anziani"]
-    withdrawn = model.Session.query(model.Package).filter_by(title="Bandi chiusi").one()
-    assert withdrawn.state == "deleted"
-
-
-def test_paging_is_ordered_by_id_across_pages(portal):
-    for n in range(7):
-        portal.add(f"Dataset {n}")
-    source = socrata_source(portal.url, config={**LOMBARDIA, "page_size": 2})
-
-    summary = run_source(source["id"])
-
-    assert summary.created == 7 and summary.gather_errors == [], summary
-    queries = requests_to(portal, "/api/catalog/v1")
-    assert [q["offset"] for q in queries] == [["0"], ["2"], ["4"], ["6"]]
-    assert all(q["limit"] == ["2"] and q["order"] == ["dataset_id"] for q in queries)
-    assert len(datasets()) == 7
-
-
 def test_a_domain_without_the_discovery_api_is_read_through_api_views():
     with SocrataPortal(catalog=False) as portal:
         health = portal.add("Centres de salut", category="Salut", tags=["salut", "hospital"], licence="CC_40_BY",
@@ -171,23 +120,6 @@ def test_a_catalog_that_does_not_know_the_domain_falls_back_to_api_views():
         summary = run_source(socrata_source(portal.url, config=CATALUNYA, name="catalunya")["id"])
         assert summary.created == 3 and summary.gather_errors == [], summary
         assert requests_to(portal, "/api/views")
-
-
-@BROKEN_SOURCE
-def test_a_broken_source_records_an_error_and_withdraws_nothing(portal, failure, message):
-    for n in range(3):
-        portal.add(f"Dataset {n}")
-    source = socrata_source(portal.url)
-    run_source(source["id"])
-    for asset in list(portal.assets.values()):
-        portal.remove(asset)
-    portal.failures["/api/catalog/v1"] = failure
-
-    summary = run_source(source["id"])
-
-    assert_failed_and_withdrew_nothing(summary, message)
-    assert not requests_to(portal, "/api/views")  # only a 404 means "no Discovery API"
-    assert len(datasets()) == 3
 
 
 def test_a_broken_api_views_page_records_an_error_and_withdraws_nothing():

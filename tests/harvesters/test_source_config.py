@@ -18,11 +18,11 @@ from ckan.tests.helpers import call_action
 from ckanext.harvest.interfaces import IHarvester
 from ckanext.harvest.model import HarvestSource
 
-from ckanext.plusresilient.logic.action import _wanted_source
+from ckanext.plusresilient.portals.sync import _wanted_source
 from ckanext.plusresilient import portals as directory
 from ckanext.plusresilient.harvesters.runner import run_source
-from tests.harvesters.loopback import CKANPortal
-from tests.harvesters.test_ckan import VENETO, _site_user, make_source
+from ckanext.plusresilient.demo.portals.ckan import CKANPortal
+from tests.harvesters.cases import VENETO, _site_user, make_source
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 

@@ -15,9 +15,11 @@ from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 from ckanext.plusresilient import jobs
-from ckanext.plusresilient.logic import feedback
+from ckanext.plusresilient.feedback import notify
+from ckanext.plusresilient.feedback.access import hash_address
+from ckanext.plusresilient.feedback.rate_limit import rate_limit_key
+from ckanext.plusresilient.model.feedback import Feedback, FeedbackFlag
 from tests.factories import Cluster, FeedbackItem, FeedbackReplyRow, SVRCDataset
-from tests.test_jobs import scoring_queue  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "rate_counters")
 
@@ -33,7 +35,7 @@ def rate_counters():
     untouched: they may share the Redis server)."""
     def clean():
         connection = connect_to_redis()
-        for key in connection.scan_iter(match=feedback.rate_limit_key("*")):
+        for key in connection.scan_iter(match=rate_limit_key("*")):
             connection.delete(key)
 
     clean()
@@ -100,7 +102,7 @@ def test_create_refuses_anonymous_visitors_by_default(cluster):
 
     with pytest.raises(tk.NotAuthorized):
         report(context_of("anonymous", users), dataset)
-    assert feedback.Feedback.active().count() == 0
+    assert Feedback.active().count() == 0
 
 
 @pytest.mark.ckan_config("ckanext.plusresilient.feedback.allow_anonymous", "true")
@@ -114,9 +116,9 @@ def test_create_by_an_anonymous_visitor_when_allowed(app, cluster):
 
     item = response.json["result"]
     assert item["author_name"] is None and item["moderation"] == "pending"
-    stored = feedback.Feedback.get(item["id"])
+    stored = Feedback.get(item["id"])
     assert stored.author_id is None
-    assert stored.author_ip_hash == feedback.hash_address("203.0.113.7")
+    assert stored.author_ip_hash == hash_address("203.0.113.7")
     assert "203.0.113.7" not in stored.author_ip_hash
 
 
@@ -138,7 +140,7 @@ def test_create_on_a_private_dataset_one_may_not_see_is_not_found(cluster, who):
         report(context_of(who, users), dataset)
     with pytest.raises(tk.ObjectNotFound):
         report(context_of(who, users), {"id": "no-such-dataset"})
-    assert feedback.Feedback.active().count() == 0
+    assert Feedback.active().count() == 0
 
 
 def test_members_give_feedback_on_their_private_datasets(cluster):
@@ -156,7 +158,7 @@ def test_a_script_is_stored_and_returned_verbatim_as_data(app, cluster):
     shown = app.get(f"/api/3/action/plusresilient_feedback_show?id={item['id']}").json["result"]
 
     assert item["text"] == SCRIPT and shown["text"] == SCRIPT
-    assert feedback.Feedback.get(item["id"]).text == SCRIPT
+    assert Feedback.get(item["id"]).text == SCRIPT
 
 
 def test_text_is_cleaned_of_control_characters(cluster):
@@ -188,7 +190,7 @@ def test_create_validates_what_it_stores(cluster, fields, field):
         report(context_of("editor", users), dataset, **fields)
 
     assert field in error.value.error_dict
-    assert feedback.Feedback.active().count() == 0
+    assert Feedback.active().count() == 0
 
 
 def test_a_report_may_name_one_of_the_datasets_resources_only(cluster):
@@ -215,8 +217,8 @@ def test_a_new_rating_replaces_the_previous_one(cluster):
 
     ratings = call_action("plusresilient_feedback_list", package_id=dataset["id"], kind="rating")
     assert ids(ratings) == {second["id"], other["id"]}
-    assert feedback.Feedback.get(first["id"]) is None
-    assert feedback.community_summary(dataset["id"]).average_rating == 4.0
+    assert Feedback.get(first["id"]) is None
+    assert Feedback.community_summary(dataset["id"]).average_rating == 4.0
 
 
 # -- rate limit -------------------------------------------------------------------------------
@@ -234,8 +236,8 @@ def test_rate_limit_per_user(app, cluster):
     report(context_of("member", users), dataset)  # a counter of its own
 
     assert "at most 2 items per hour" in error.value.error_dict["rate"][0]
-    assert feedback.Feedback.active().filter_by(author_id=user_id(users, "outsider")).count() == 2
-    ttl = connect_to_redis().ttl(feedback.rate_limit_key(user_id(users, "outsider")))
+    assert Feedback.active().filter_by(author_id=user_id(users, "outsider")).count() == 2
+    ttl = connect_to_redis().ttl(rate_limit_key(user_id(users, "outsider")))
     assert 3500 < ttl <= 3600
 
 
@@ -399,8 +401,8 @@ def test_nothing_of_a_private_dataset_reaches_an_outsider(cluster, who):
     with pytest.raises(tk.NotAuthorized):
         call_action("plusresilient_feedback_queue", context=dict(context),
                     organization=organization["name"])
-    assert feedback.Feedback.get(pending.id).flags == 1
-    assert feedback.Feedback.get(approved.id).status == "open"
+    assert Feedback.get(pending.id).flags == 1
+    assert Feedback.get(approved.id).status == "open"
 
 
 def test_over_the_api_a_private_item_and_an_unknown_one_answer_alike(app, cluster):
@@ -501,13 +503,13 @@ def test_delete_is_for_the_author_and_sysadmins(cluster, who, allowed):
     if not allowed:
         with pytest.raises(tk.NotAuthorized):
             call_action("plusresilient_feedback_delete", context=context, id=item.id)
-        assert feedback.Feedback.get(item.id) is not None
+        assert Feedback.get(item.id) is not None
         return
     result = call_action("plusresilient_feedback_delete", context=context, id=item.id)
     assert result == {"id": item.id, "state": "deleted"}
     assert call_action("plusresilient_feedback_list", package_id=dataset["id"]) == []
     model.Session.expire_all()
-    assert model.Session.get(feedback.Feedback, item.id).state == "deleted"  # kept, as deleted
+    assert model.Session.get(Feedback, item.id).state == "deleted"  # kept, as deleted
 
 
 # -- flags ------------------------------------------------------------------------------------
@@ -527,7 +529,7 @@ def test_flags_hide_an_item_until_a_moderator_decides(cluster):
         flag("anonymous")
     assert flag("outsider", reason="spam") == {"id": item.id, "flagged": True, "new": True}
     assert flag("outsider") == {"id": item.id, "flagged": True, "new": False}  # one per person
-    assert feedback.Feedback.get(item.id).moderation == "approved"
+    assert Feedback.get(item.id).moderation == "approved"
     assert ids(call_action("plusresilient_feedback_queue", context=dict(editor))) == {item.id}
     flag("member")
 
@@ -539,7 +541,7 @@ def test_flags_hide_an_item_until_a_moderator_decides(cluster):
                 moderation="approved")
     assert call_action("plusresilient_feedback_queue", context=dict(editor)) == []
     assert flag("member")["new"] is False  # flaggers cannot hide it again
-    assert feedback.Feedback.get(item.id).moderation == "approved"
+    assert Feedback.get(item.id).moderation == "approved"
 
 
 @pytest.mark.ckan_config("ckanext.plusresilient.feedback.allow_anonymous", "true")
@@ -555,10 +557,10 @@ def test_anonymous_visitors_flag_once_per_address(app, cluster):
                         extra_environ={"REMOTE_ADDR": address}).json["result"]["new"]
 
     assert [flag("203.0.113.7"), flag("203.0.113.7")] == [True, False]
-    assert feedback.Feedback.get(item.id).moderation == "approved"
+    assert Feedback.get(item.id).moderation == "approved"
     assert flag("203.0.113.8") is True
     model.Session.expire_all()
-    assert feedback.Feedback.get(item.id).moderation == "hidden"
+    assert Feedback.get(item.id).moderation == "hidden"
 
 
 # -- anonymous callers through the real API ----------------------------------------------------
@@ -585,10 +587,10 @@ def test_without_allow_anonymous_the_api_refuses_anonymous_feedback_and_flags(ap
     assert created.json["error"]["message"] == "Access denied: Log in to give feedback"
     assert flagged.json["error"]["message"] == "Access denied: Log in to give feedback"
     model.Session.expire_all()
-    assert feedback.Feedback.active().count() == 1
-    stored = feedback.Feedback.get(item.id)
+    assert Feedback.active().count() == 1
+    stored = Feedback.get(item.id)
     assert (stored.flags, stored.moderation) == (0, "approved")  # one flag would have hidden it
-    assert model.Session.query(feedback.FeedbackFlag).count() == 0
+    assert model.Session.query(FeedbackFlag).count() == 0
 
 
 @pytest.mark.parametrize("action, params", [
@@ -612,7 +614,7 @@ def test_the_api_refuses_anonymous_callers_what_needs_a_login(app, cluster, acti
 
     assert refused.json["error"]["message"] == "Access denied: Log in to do this"
     model.Session.expire_all()
-    stored = feedback.Feedback.get(item.id)
+    stored = Feedback.get(item.id)
     assert (stored.status, stored.moderation, stored.state) == ("open", "approved", "active")
 
 
@@ -677,7 +679,7 @@ def test_mine_lists_my_items_with_status_and_replies(cluster):
 
 def feedback_activities(dataset):
     activities = call_action("package_activity_list", id=dataset["id"],
-                             activity_types=[feedback.ACTIVITY_TYPE])
+                             activity_types=[notify.ACTIVITY_TYPE])
     return [activity["data"]["feedback"]["id"] for activity in activities]
 
 
@@ -696,7 +698,7 @@ def test_an_item_becomes_an_activity_of_the_dataset_once_it_is_public(cluster):
 
     assert sorted(feedback_activities(dataset)) == sorted([public["id"], pending["id"]])
     activity = call_action("package_activity_list", id=dataset["id"],
-                           activity_types=[feedback.ACTIVITY_TYPE])[0]
+                           activity_types=[notify.ACTIVITY_TYPE])[0]
     assert activity["user_id"] == user_id(users, "outsider")
     assert SCRIPT not in str(activity["data"])  # no text: a later hidden item must not live on
 
@@ -708,7 +710,7 @@ def test_the_activity_page_shows_the_new_feedback(app, cluster):
 
     page = app.get(f"/dataset/activity/{dataset['name']}")
 
-    assert feedback.ACTIVITY_TYPE in page.body
+    assert notify.ACTIVITY_TYPE in page.body
 
 
 class _SmtpHandler(socketserver.StreamRequestHandler):
@@ -760,7 +762,7 @@ def mail_log(monkeypatch, caplog):
     """The feedback module's log lines. clean_db runs the plugins' alembic
     migrations, whose env.py calls logging's fileConfig, which disables the
     loggers that exist by then: this one is switched back on for the test."""
-    monkeypatch.setattr(feedback.log, "disabled", False)
+    monkeypatch.setattr(notify.log, "disabled", False)
     return caplog
 
 
@@ -800,7 +802,7 @@ def test_without_a_sender_address_nothing_is_sent_and_the_log_says_why(
     assert smtp_server.messages == []
     assert "AttributeError" not in mail_log.text
     warnings = [record.getMessage() for record in mail_log.records
-                if record.name == feedback.log.name and record.levelname == "WARNING"]
+                if record.name == notify.log.name and record.levelname == "WARNING"]
     assert warnings == [f"feedback {item['id']} not mailed to the organization's admins: "
                         f"smtp.mail_from is not set"]
 
@@ -842,7 +844,7 @@ def test_a_mail_server_that_fails_does_not_fail_the_feedback(cluster, monkeypatc
 
     item = report(context_of("outsider", users), dataset)
 
-    assert feedback.Feedback.get(item["id"]) is not None
+    assert Feedback.get(item["id"]) is not None
     assert f"feedback {item['id']} not mailed to {users['admin']['name']}: MailerException" \
         in mail_log.text
 
@@ -903,4 +905,60 @@ def test_changes_that_count_schedule_a_rescoring(cluster, scoring_queue, monkeyp
     call_action("plusresilient_feedback_moderate", context=dict(editor), id=item["id"],
                 moderation="approved")
 
+    assert scoring_queue.job_ids == [jobs.job_id(dataset["id"])]
+
+
+# -- the caller owns the transaction ----------------------------------------------------------
+
+def test_a_caller_that_defers_the_commit_can_roll_every_change_back(cluster):
+    """CKAN's defer_commit: several changes, one transaction, the caller's.
+    Before, every feedback action committed whatever its caller asked."""
+    organization, users = cluster
+    dataset = SVRCDataset(owner_org=organization["id"])
+    kept = report(context_of("outsider", users), dataset)
+    editor = dict(context_of("editor", users), defer_commit=True)
+
+    report(dict(context_of("outsider", users), defer_commit=True), dataset, text="Second")
+    call_action("plusresilient_feedback_moderate", context=dict(editor), id=kept["id"],
+                moderation="approved")
+    call_action("plusresilient_feedback_reply", context=dict(editor), id=kept["id"],
+                text="Fixed in the next release")
+    model.Session.rollback()
+
+    assert [item.id for item in Feedback.active()] == [kept["id"]]
+    stored = Feedback.get(kept["id"])
+    assert stored.moderation == "pending"
+    assert call_action("plusresilient_feedback_show", context=context_of("outsider", users),
+                       id=kept["id"])["replies"] == []
+
+
+@pytest.mark.ckan_config(MAIL_ADMINS, "true")
+def test_the_admins_are_mailed_only_about_what_was_committed(cluster, smtp_server):
+    organization, users = cluster
+    dataset = SVRCDataset(owner_org=organization["id"])
+
+    report(dict(context_of("outsider", users), defer_commit=True), dataset, text="Rolled back")
+    model.Session.rollback()
+    assert smtp_server.messages == []
+
+    report(dict(context_of("outsider", users), defer_commit=True), dataset, text="Committed")
+    assert smtp_server.messages == []  # not before the caller's commit
+    model.Session.commit()
+    assert ["Committed" in message.get_payload(decode=True).decode()
+            for message in received(smtp_server)] == [True]
+
+
+def test_a_caller_that_asks_for_no_scoring_gets_none(cluster, scoring_queue, monkeypatch):
+    """The demo loader's switch travels in the context; before, it turned
+    quality.auto off for the whole process while it loaded."""
+    organization, users = cluster
+    dataset = SVRCDataset(owner_org=organization["id"])
+    monkeypatch.setitem(tk.config, "ckanext.plusresilient.quality.auto", "true")
+    editor = dict(context_of("editor", users), **{jobs.NO_SCORING: True})
+
+    report(editor, dataset, kind="rating", rating=4, category=None)
+    call_action("package_patch", context=dict(editor), id=dataset["id"], notes="Edited")
+    assert scoring_queue.job_ids == []
+
+    report(context_of("admin", users), dataset, kind="rating", rating=5, category=None)
     assert scoring_queue.job_ids == [jobs.job_id(dataset["id"])]

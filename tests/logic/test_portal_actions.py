@@ -36,7 +36,7 @@ def sysadmin():
 def harvestable(country, override=STOCK_CKAN):
     """The portals the sync gives a source: those whose source type (the
     override for their software, else their own harvester) is loaded."""
-    from ckanext.plusresilient.logic.action import _registered_harvesters
+    from ckanext.plusresilient.portals.sync import _registered_harvesters
 
     loaded = _registered_harvesters()
     return [p.id for p in portals.for_country(country)
@@ -208,7 +208,7 @@ def test_sync_skips_portals_without_an_enabled_harvester(sysadmin):
 
 
 def _loaded_plusresilient_harvesters():
-    from ckanext.plusresilient.logic.action import _registered_harvesters
+    from ckanext.plusresilient.portals.sync import _registered_harvesters
 
     return {name for name in _registered_harvesters() if name.startswith("plusresilient_")}
 

@@ -15,7 +15,7 @@ from ckan.tests.helpers import call_action
 
 from ckanext.plusresilient import portals
 from ckanext.plusresilient.harvesters.runner import run_source
-from tests.harvesters.loopback import CKANPortal
+from ckanext.plusresilient.demo.portals.ckan import CKANPortal
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 

@@ -10,9 +10,8 @@ from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 from ckanext.plusresilient import jobs
-from ckanext.plusresilient.logic import quality
+from ckanext.plusresilient.scoring import dataset as quality
 from tests.factories import Cluster, QualityHistoryRow, QualityRow, SVRCDataset, UseCase
-from tests.test_jobs import scoring_queue  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 

@@ -13,7 +13,8 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.plusresilient.logic import quality, quality_stats
+from ckanext.plusresilient.scoring import catalog as quality_stats
+from ckanext.plusresilient.scoring import dataset as quality
 from ckanext.plusresilient.quality.score import overall_band
 from tests.factories import Cluster, QualityHistoryRow, QualityRow, SVRCDataset, Training
 

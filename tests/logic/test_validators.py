@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ckanext.plusresilient.logic.validators import _as_list, _date_bounds
+from ckanext.plusresilient.logic.field_validators import _as_list, _date_bounds
 
 
 @pytest.mark.parametrize("value, bounds", [
@@ -54,6 +54,6 @@ def test_lists_arrive_in_every_shape(value, items):
     (42, None),
 ])
 def test_http_url_takes_http_and_https_only(value, url):
-    from ckanext.plusresilient.logic.validators import http_url
+    from ckanext.plusresilient.field_values import http_url
 
     assert http_url(value) == url

@@ -3,14 +3,15 @@
 A media type, a file format or a URL that can become no valid URI once
 made rdflib refuse to write the whole catalogue. These are the pure
 functions behind the schema's validators, the harvest mapping and the
-profile's last check; ``tests/test_catalog_hostile.py`` drives them through
+profile's last check; ``tests/profiles/test_catalog_hostile.py`` drives them through
 the API and the RDF endpoints.
 """
 from __future__ import annotations
 
 import pytest
+from jinja2 import Undefined
 
-from ckanext.plusresilient.logic.validators import http_url, media_type, resource_format
+from ckanext.plusresilient.field_values import http_url, media_type, resource_format, values_of
 from ckanext.plusresilient.profiles import valid_uri
 
 #: the value of the report: accepted by the form and the API, it made
@@ -115,3 +116,23 @@ def test_http_urls_keep_what_can_become_a_uri(value):
 ])
 def test_the_profile_publishes_only_absolute_uris_every_serialisation_reads_back(value, valid):
     assert valid_uri(value) is valid
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, []),
+    ("", []),
+    ("EL", ["EL"]),
+    ('["EL", "IT"]', ["EL", "IT"]),
+    ('["EL", "", null]', ["EL"]),
+    ("[not json", ["[not json"]),
+    ('["a"', ['["a"']),
+    ('"quoted"', ['"quoted"']),
+    (["EL", "", None, "IT"], ["EL", "IT"]),
+    (("EL",), ["EL"]),
+    ([2024, "EL"], ["2024", "EL"]),
+    (7, ["7"]),
+    (Undefined(), []),  # a field the form's data does not hold yet
+])
+def test_a_list_field_reads_the_same_whichever_way_it_came(value, expected):
+    """One reader for search, the pages and the harvesters (there were four)."""
+    assert values_of(value) == expected

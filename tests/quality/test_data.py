@@ -113,7 +113,7 @@ def test_xlsx(server, http):
 
 
 def test_xlsx_without_openpyxl_is_skipped_unread(server, http, monkeypatch):
-    monkeypatch.setattr(data, "find_spec", lambda name: None)
+    monkeypatch.setattr("ckanext.plusresilient.quality.data.check.find_spec", lambda name: None)
     url = server.serve("/cities.xlsx", xlsx_bytes(cities(1)), XLSX_TYPE)
     report = check(url, http, format="XLSX")
     assert (report.status, report.kind) == ("skipped", "unsupported")
@@ -273,7 +273,8 @@ def test_html_served_as_csv(server, http):
 def refused_before_openpyxl(monkeypatch):
     """Hostile workbooks are refused before openpyxl would open one: these
     tests run whether or not it is installed."""
-    monkeypatch.setattr(data, "find_spec", lambda name: object())
+    monkeypatch.setattr("ckanext.plusresilient.quality.data.check.find_spec",
+                        lambda name: object())
 
 
 @pytest.mark.usefixtures("refused_before_openpyxl")

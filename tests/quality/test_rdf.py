@@ -1,7 +1,7 @@
 """The MQA from the published RDF (quality/rdf.py) against the dict scorer.
 
 The parity on real records, harvested ones and the demo's is in
-tests/test_dcat_ap_shacl.py and tests/demo/test_load.py. Here: the RDF
+tests/profiles/test_dcat_ap_shacl.py and tests/demo/test_load.py. Here: the RDF
 scorer alone on a DCAT-AP document that is not ours, and parity on a few
 hundred crafted dicts (every field present or missing at random, values the
 schema would refuse included) rendered through ckanext-dcat.

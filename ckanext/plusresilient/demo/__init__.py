@@ -1,3 +1,4 @@
 """The demo portal of ``make demo``: sample portals served on loopback
-(:mod:`.server`, :mod:`.apis`, payloads in ``portals/``), and the content
+(:mod:`.server` on :mod:`.loopback`, :mod:`.apis` composing the platform
+imitations of :mod:`.portals`, payloads in ``payloads/``), and the content
 loaded into CKAN (``content/*.yaml``, :mod:`.loader`)."""

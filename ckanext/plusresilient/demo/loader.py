@@ -22,38 +22,37 @@ are withdrawn and harvested again under new names (no duplicate stays).
 Scoring: the loader scores synchronously what needs it — a dataset never
 scored, scored with an error, modified since its last scoring, or given new
 feedback by this load — and leaves the others (``rescore`` scores all). So
-a second load adds no row to the quality history. Background scoring jobs
-are switched off while it runs: the saves of this process would otherwise
-queue a second scoring of every dataset it scores itself.
+a second load adds no row to the quality history. Its saves queue no
+background scoring (``jobs.NO_SCORING`` in each action's context, harvests
+included): they would score a second time every dataset it scores itself.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import logging
 import secrets
 import time
 from collections import Counter
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan import model
 
+from ckanext.plusresilient import config, jobs
 from ckanext.plusresilient.demo.apis import portal_paths
 from ckanext.plusresilient.demo.content import Content, DatasetRef, dataset_refs, load_content
 from ckanext.plusresilient.harvesters.runner import Summary as HarvestSummary
 from ckanext.plusresilient.harvesters.runner import run_source
-from ckanext.plusresilient.logic import quality as scoring
 from ckanext.plusresilient.model import HarvestRecord
 from ckanext.plusresilient.model.quality import Quality
+from ckanext.plusresilient.scoring import dataset as scoring
 
 __all__ = ["Changes", "LoadSummary", "load", "source_url"]
 
 log = logging.getLogger(__name__)
 
-QUALITY_AUTO = "ckanext.plusresilient.quality.auto"
 CLUSTER_FIELDS = ("title", "description", "country", "region", "svrc_scenario",
                   "members_public_administration", "members_research", "members_business",
                   "members_civil_society")
@@ -119,39 +118,30 @@ def load(portals_url: str, *, rescore: bool = False,
     content = load_content()
     summary = LoadSummary(portals_url=portals_url.rstrip("/"))
     actor = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-    with _scoring_jobs_off():
-        clusters = _load_clusters(content, actor, summary.clusters)
-        say(summary.clusters.line("clusters"))
-        _load_users(content, actor, summary.users)
-        say(summary.users.line("demo users"))
-        _load_training(content, clusters, actor, summary.training)
-        say(summary.training.line("training"))
-        sources = _load_sources(content, clusters, summary.portals_url, actor, summary.sources)
-        say(summary.sources.line("harvest sources"))
-        for source in content.sources:
-            _harvest(source["name"], summary, say)
-        harvested = _harvested_datasets(content, sources)
-        _load_use_cases(content, clusters, harvested, actor, summary, say)
-        say(summary.use_cases.line("use cases"))
-        touched = _load_feedback(content, harvested, actor, summary)
-        say(summary.feedback.line("feedback"))
-        _score(rescore, touched, summary, say)
+    clusters = _load_clusters(content, actor, summary.clusters)
+    say(summary.clusters.line("clusters"))
+    _load_users(content, actor, summary.users)
+    say(summary.users.line("demo users"))
+    _load_training(content, clusters, actor, summary.training)
+    say(summary.training.line("training"))
+    sources = _load_sources(content, clusters, summary.portals_url, actor, summary.sources)
+    say(summary.sources.line("harvest sources"))
+    for source in content.sources:
+        _harvest(source["name"], summary, say)
+    harvested = _harvested_datasets(content, sources)
+    _load_use_cases(content, clusters, harvested, actor, summary, say)
+    say(summary.use_cases.line("use cases"))
+    touched = _load_feedback(content, harvested, actor, summary)
+    say(summary.feedback.line("feedback"))
+    _score(rescore, touched, summary, say)
     summary.seconds = time.monotonic() - started
     return summary
 
 
-@contextlib.contextmanager
-def _scoring_jobs_off() -> Iterator[None]:
-    previous = tk.config.get(QUALITY_AUTO)
-    tk.config[QUALITY_AUTO] = False
-    try:
-        yield
-    finally:
-        tk.config[QUALITY_AUTO] = previous
-
-
 def _context(user: str) -> dict[str, Any]:
-    return {"user": user}   # a fresh dict per call: actions write into their context
+    """A fresh dict per call (actions write into their context); no scoring
+    job for what this load saves: it scores what needs it itself, once."""
+    return {"user": user, jobs.NO_SCORING: True}
 
 
 # -- comparing --------------------------------------------------------------------------------
@@ -291,7 +281,7 @@ def _load_sources(content: Content, clusters: dict[str, str], portals_url: str, 
 
 def _harvest(name: str, summary: LoadSummary, say: Callable[[str], None]) -> None:
     try:
-        result = run_source(name)
+        result = run_source(name, context={jobs.NO_SCORING: True})
     except (tk.ObjectNotFound, tk.ValidationError) as error:
         message = error.error_summary if isinstance(error, tk.ValidationError) else str(error)
         summary.errors.append(f"harvest {name}: {message}")
@@ -375,7 +365,7 @@ def _needing_score(touched: set[str]) -> set[str]:
     rows = (model.Session.query(model.Package.id)
             .outerjoin(Quality, Quality.package_id == model.Package.id)
             .filter(model.Package.state == model.State.ACTIVE,
-                    model.Package.type.in_(scoring.scored_types()),
+                    model.Package.type.in_(config.scored_types()),
                     sa.or_(Quality.package_id.is_(None), Quality.status != "scored",
                            modified > Quality.scored_at)))
     return {package_id for (package_id,) in rows} | touched
@@ -403,6 +393,6 @@ def _score(rescore: bool, touched: set[str], summary: LoadSummary, say: Callable
     bands = (model.Session.query(Quality.overall_band)
              .join(model.Package, model.Package.id == Quality.package_id)
              .filter(model.Package.state == model.State.ACTIVE, Quality.overall_band.isnot(None),
-                     model.Package.type.in_(scoring.scored_types())))
+                     model.Package.type.in_(config.scored_types())))
     summary.bands = dict(Counter(band for (band,) in bands))
     say(f"quality bands: {summary.bands_line()}")

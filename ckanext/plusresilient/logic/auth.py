@@ -7,7 +7,15 @@ import ckan.plugins.toolkit as tk
 from ckan import authz, model
 
 from ckanext.plusresilient import config
-from ckanext.plusresilient.logic import feedback
+from ckanext.plusresilient.feedback.access import (
+    Caller,
+    caller_of,
+    item_in,
+    logged_in_user,
+    may_moderate,
+    may_see,
+    moderated_organization_ids,
+)
 from ckanext.plusresilient.model.feedback import Feedback
 
 __all__ = [
@@ -83,7 +91,7 @@ def plusresilient_quality_summary(context: dict[str, Any], data_dict: dict[str, 
 # Sysadmins never reach these (CKAN lets them pass), so the actions look the
 # items up themselves as well.
 #
-# Who is anonymous is decided from the user name (feedback.logged_in_user),
+# Who is anonymous is decided from the user name (feedback.access.logged_in_user),
 # never from context["auth_user_obj"]: through the API that is CKAN's
 # AnonymousUser for a visitor, a truthy object. For the same reason CKAN's
 # own "requires an authenticated user" check, which tests auth_user_obj, lets
@@ -94,7 +102,7 @@ def _login_required(context: dict[str, Any], msg: str = "Log in to do this"
                     ) -> dict[str, Any] | None:
     """The refusal of an anonymous caller, whatever the site allows; None
     for a logged-in one."""
-    if feedback.logged_in_user(context) is not None:
+    if logged_in_user(context) is not None:
         return None
     return {"success": False, "msg": msg}
 
@@ -108,12 +116,12 @@ def _anonymous_refused(context: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _visible_item(context: dict[str, Any], data_dict: dict[str, Any]
-                  ) -> tuple[Feedback, model.Package, feedback.Caller]:
+                  ) -> tuple[Feedback, model.Package, Caller]:
     """The item and its dataset when the caller may see them; ObjectNotFound
     otherwise, as for an item that does not exist."""
-    item, package = feedback.item_or_not_found(data_dict.get("id"))
-    who = feedback.caller_of(context)
-    if not feedback.may_see(who, item, package):
+    item, package = item_in(context, data_dict.get("id"))
+    who = caller_of(context)
+    if not may_see(who, item, package):
         raise tk.ObjectNotFound("Feedback not found")
     return item, package, who
 
@@ -149,7 +157,7 @@ def _moderator(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, 
     if refused:
         return refused
     _, package, who = _visible_item(context, data_dict)
-    if feedback.may_moderate(who, package):
+    if may_moderate(who, package):
         return {"success": True}
     return {"success": False,
             "msg": "Only the editors and admins of the dataset's organization can do this"}
@@ -198,8 +206,8 @@ def plusresilient_feedback_queue(context: dict[str, Any], data_dict: dict[str, A
     refused = _login_required(context)
     if refused:
         return refused
-    who = feedback.caller_of(context)
-    organizations = feedback.moderated_organization_ids(who)
+    who = caller_of(context)
+    organizations = moderated_organization_ids(who)
     wanted = data_dict.get("organization")
     if wanted:
         organization = model.Group.get(wanted) if isinstance(wanted, str) else None

@@ -1,24 +1,59 @@
-"""Validators of the SVRC schemas.
+"""Validators the suite registers with CKAN (IValidators), by name.
 
-Every message names the field's allowed values or the rule broken, so an API
-client (or a harvester's log) can fix its payload without reading the schema.
+Two families: the SVRC schemas' field validators, which the scheming YAML
+names (they live in logic/field_validators.py and are listed here so that
+CKAN registers them), and the validators of the ``plusresilient_*``
+actions' parameters, which logic/schema.py combines into one schema per
+action.
+
+CKAN's validators are used where they refuse what they should
+(``not_empty``, ``default``, ``int_validator`` inside ``whole_number``). The
+others are stricter than CKAN's, because the API hands the actions whatever
+JSON or a query string holds:
+
+- ``boolean``: CKAN's ``boolean_validator`` reads any unknown word as false
+  ("maybe" would silently mean no) and fails with an AttributeError on a list;
+- ``whole_number``: ``int_validator`` takes ``true`` as 1 and any size, and
+  2**63 overflows PostgreSQL's integers;
+- ``text`` / ``identifier``: ``unicode_safe`` turns a list or an object into
+  its JSON, so ``["a", "b"]`` would become an id; and a lone surrogate
+  (``"\\ud800"`` in JSON) cannot be encoded as UTF-8, so it must be refused
+  here rather than fail in the database driver or the response;
+- ``optional``: CKAN's ``ignore_empty`` also skips 0, false, [] and {}, which
+  are values to judge, not absences.
+
+Every validator that fails stops its parameter's chain (navl otherwise runs
+the next validators on the value that failed).
 """
 from __future__ import annotations
 
-import calendar
 import json
-import re
+import unicodedata
 from typing import Any, Callable, Iterable
-from urllib.parse import urlparse, urlsplit
 
 import ckan.plugins.toolkit as tk
-from ckan import model
-from ckan.lib.navl.dictization_functions import missing
-from ckanext.scheming.validation import scheming_validator
+from ckan.lib.navl.dictization_functions import Invalid, StopOnError, missing
 
+from ckanext.plusresilient import portals as directory
 from ckanext.plusresilient import vocabularies
+from ckanext.plusresilient.logic.field_validators import (
+    plusresilient_choice,
+    plusresilient_dataset_links,
+    plusresilient_date_in_range,
+    plusresilient_end_after_start,
+    plusresilient_http_url,
+    plusresilient_media_type,
+    plusresilient_multiple_choice,
+    plusresilient_region_in_country,
+    plusresilient_resource_format,
+    plusresilient_resource_url,
+    plusresilient_storable_text,
+    plusresilient_table_schema,
+    plusresilient_url_list,
+)
 
 __all__ = [
+    # the schemas' fields
     "plusresilient_choice",
     "plusresilient_multiple_choice",
     "plusresilient_region_in_country",
@@ -32,499 +67,190 @@ __all__ = [
     "plusresilient_resource_format",
     "plusresilient_date_in_range",
     "plusresilient_storable_text",
+    # the actions' parameters
+    "plusresilient_boolean",
+    "plusresilient_country_codes",
+    "plusresilient_harvester_override",
+    "plusresilient_identifier",
+    "plusresilient_one_of",
+    "plusresilient_optional",
+    "plusresilient_text",
+    "plusresilient_whole_number",
 ]
 
-# Past this many allowed values, a message points to the vocabulary instead of
-# listing them all (the NUTS regions run to over a hundred).
-_MAX_LISTED = 25
+_TRUE = ("true", "yes", "on", "y", "t", "1")
+_FALSE = ("false", "no", "off", "n", "f", "0")
 
 
-def _is_empty(value: Any) -> bool:
-    return value is missing or value is None or value == "" or value == []
+# -- the actions' parameters ------------------------------------------------------------------------------
 
-
-def _vocabulary_of(field: dict[str, Any]) -> vocabularies.Vocabulary:
-    name = field.get("vocabulary")
-    if not name:
-        raise ValueError(f"field {field.get('field_name')!r} names no vocabulary")
-    return vocabularies.get(name)
-
-
-def _allowed(codes: list[str]) -> str:
-    if len(codes) > _MAX_LISTED:
-        return ", ".join(codes[:_MAX_LISTED]) + ", …"
-    return ", ".join(codes)
-
-
-def _not_allowed(value: Any, field: dict[str, Any], codes: list[str]) -> str:
-    return tk._("'{value}' is not an allowed value for {field}. Allowed: {allowed}").format(
-        value=_shown(value), field=field.get("field_name"), allowed=_allowed(codes))
-
-
-def _sibling(key: tuple, name: str) -> tuple:
-    return key[:-1] + (name,)
-
-
-def _allowed_codes(field: dict[str, Any], vocabulary: vocabularies.Vocabulary,
-                   key: tuple, data: dict) -> list[str]:
-    if vocabulary.name == "regions":
-        country = data.get(_sibling(key, "country"))
-        if isinstance(country, str) and country:
-            return [term.code for term in vocabularies.regions_of(country)]
-    return vocabulary.codes()
-
-
-@scheming_validator
-def plusresilient_choice(field: dict[str, Any], schema: dict[str, Any]):
-    """One code of the field's vocabulary (a URI or another case is normalised)."""
-    vocabulary = _vocabulary_of(field)
-
-    def validator(key, data, errors, context):
-        value = data.get(key)
-        if errors.get(key) or _is_empty(value):
-            return
-        code = vocabulary.normalise(value)
-        if code is None:
-            errors[key].append(_not_allowed(value, field, _allowed_codes(field, vocabulary, key, data)))
-            return
-        data[key] = code
-
-    return validator
-
-
-def _as_list(value: Any) -> list[Any] | None:
-    """Lists arrive as lists (API), one string (a form's single selection), a
-    JSON list (stored value, DCAT parser) or comma/newline separated text."""
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                loaded = json.loads(text)
-            except ValueError:
-                return None
-            return loaded if isinstance(loaded, list) else None
-        return [part.strip() for part in re.split(r"[\n,]", text) if part.strip()]
-    return None
-
-
-@scheming_validator
-def plusresilient_multiple_choice(field: dict[str, Any], schema: dict[str, Any]):
-    """Zero or more codes of the vocabulary, stored as a JSON list in vocabulary order."""
-    vocabulary = _vocabulary_of(field)
-    order = {code: index for index, code in enumerate(vocabulary.codes())}
-
-    def validator(key, data, errors, context):
-        value = data.get(key)
-        if errors.get(key):
-            return
-        if _is_empty(value):
-            data[key] = missing if value is missing else json.dumps([])
-            if field.get("required"):
-                errors[key].append(tk._("Missing value"))
-            return
-        items = _as_list(value)
-        if items is None:
-            errors[key].append(tk._("Expecting a list of values for {field}").format(
-                field=field.get("field_name")))
-            return
-        codes = []
-        for item in items:
-            code = vocabulary.normalise(item)
-            if code is None:
-                errors[key].append(_not_allowed(item, field, vocabulary.codes()))
-                return
-            if code not in codes:
-                codes.append(code)
-        if field.get("required") and not codes:
-            errors[key].append(tk._("Missing value"))
-            return
-        data[key] = json.dumps(sorted(codes, key=order.__getitem__))
-
-    return validator
-
-
-def plusresilient_region_in_country(key, data, errors, context):
-    """The region must be one of the record's country."""
-    region = data.get(key)
-    if errors.get(key) or _is_empty(region):
-        return
-    country = data.get(_sibling(key, "country"))
-    if _is_empty(country):
-        errors[key].append(tk._("A region needs a country"))
-        return
-    term = vocabularies.get("regions").get(region)
-    if term is None or term.extra.get("country") != country:
-        allowed = [t.code for t in vocabularies.regions_of(country)]
-        errors[key].append(
-            tk._("Region '{region}' is not in {country}. Regions of {country}: {allowed}").format(
-                region=region, country=country, allowed=_allowed(allowed)))
-
-
-def _date_bounds(value: Any) -> tuple[str, str] | None:
-    """The earliest and latest instant a (partial) ISO date stands for, so that
-    "2020" ends after "2020-05-01" as a person would read it."""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    match = re.match(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(T.*)?$", text)
-    if not match:
-        return None
-    year, month, day, time = match.groups()
-    if time:
-        return text, text
-    if day:
-        return f"{year}-{month}-{day}", f"{year}-{month}-{day}T99"
-    if month:
-        last = calendar.monthrange(int(year), int(month))[1]
-        return f"{year}-{month}-01", f"{year}-{month}-{last:02d}T99"
-    return f"{year}-01-01", f"{year}-12-31T99"
-
-
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
-
-
-def plusresilient_storable_text(key, data, errors, context):
-    """Before every field's own validators (the schemas' ``before_validators``):
-    no text may hold a NUL or a lone surrogate (JSON carries both). PostgreSQL
-    can store neither, and the API answered 500 instead of a 409 naming the
-    field; the value is not quoted back, since a response cannot encode it."""
-    for field_key, value in list(data.items()):
-        texts = value if isinstance(value, list) else [value]
-        for text in texts:
-            found = _UNSTORABLE.search(text) if isinstance(text, str) else None
-            if found:
-                errors.setdefault(field_key, []).append(
-                    tk._("This text holds a character that cannot be stored (U+{code})").format(
-                        code=f"{ord(found.group()):04X}"))
-                break
-
-
-def plusresilient_date_in_range(value: Any, context: dict[str, Any]) -> Any:
-    """Before ckanext-dcat's ``dcat_date``: a date dateutil cannot hold
-    (``99999999999999999999``) makes it raise OverflowError, which it does not
-    catch, and the API answered 500 instead of a 409 naming the field."""
-    if isinstance(value, str) and value.strip():
-        from dateutil.parser import parse as parse_date
-
+def _stopping(check: Callable[[Any], Any]) -> Callable[..., None]:
+    """A check of one value (returning it converted, raising Invalid) as a
+    navl validator that stops its parameter's chain when the check fails."""
+    def validator(key: Any, data: dict[Any, Any], errors: dict[Any, list[str]],
+                  context: dict[str, Any]) -> None:
         try:
-            parse_date(value)
-        except OverflowError:
-            raise tk.Invalid(tk._("'{value}' is not a date CKAN can hold").format(value=_shown(value)))
-        except ValueError:
-            pass  # dcat_date says what is wrong
+            data[key] = check(data.get(key))
+        except Invalid as error:
+            errors[key].append(error.error)
+            raise StopOnError
+    validator.__name__ = getattr(check, "__name__", "validator")
+    validator.__doc__ = check.__doc__
+    return validator
+
+
+def _what(value: Any) -> str:
+    """How a refused value is named in a message (never the value itself,
+    which may be huge or unprintable)."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if hasattr(value, "filename") or hasattr(value, "read"):
+        return "a file"
+    return type(value).__name__
+
+
+def _encodable(value: str) -> str:
+    """The value, if it can be stored as UTF-8: JSON can carry a lone
+    surrogate (``"\\ud800"``), which no database or response can encode."""
+    for position, char in enumerate(value):
+        if unicodedata.category(char) == "Cs":
+            raise Invalid(f"Not valid text: character {position + 1} is a lone surrogate "
+                          f"(U+{ord(char):04X}), which cannot be stored")
     return value
 
 
-def plusresilient_end_after_start(key, data, errors, context):
-    """An end date (``temporal_end``) must not precede ``temporal_start``."""
-    end = data.get(key)
-    start = data.get(_sibling(key, "temporal_start"))
-    if errors.get(key) or _is_empty(end) or _is_empty(start):
-        return
-    if errors.get(_sibling(key, "temporal_start")):
-        return
-    start_bounds, end_bounds = _date_bounds(start), _date_bounds(end)
-    if start_bounds and end_bounds and end_bounds[1] < start_bounds[0]:
-        errors[key].append(tk._("The end date {end} is before the start date {start}").format(
-            end=end, start=start))
-
-
-def _list_input(field: dict[str, Any], key: tuple, data: dict, errors: dict,
-                expecting: str) -> list[Any] | None:
-    """The field's items, or None when there is nothing (more) to validate."""
-    value = data.get(key)
-    if errors.get(key):
-        return None
-    if _is_empty(value):
-        if field.get("required"):
-            errors[key].append(tk._("Missing value"))
-        return None
-    items = _as_list(value)
-    if items is None:
-        errors[key].append(expecting)
-    return items
-
-
-def _dataset_reference(item: str) -> str:
-    """A dataset's name or id from itself or from a URL of this (or any) CKAN."""
-    item = item.strip()
-    if item.startswith(("http://", "https://")):
-        path = urlparse(item).path.rstrip("/")
-        return path.rsplit("/", 1)[-1]
-    return item
-
-
-def _linked_before(field: dict[str, Any], key: tuple, data: dict, context: dict[str, Any]) -> set[str]:
-    """Ids the record being updated already links (none on create)."""
-    package = context.get("package")
-    record_id = data.get(_sibling(key, "id"))
-    if package is None or not record_id or getattr(package, "id", None) != record_id:
-        return set()
-    stored = (package.extras or {}).get(field["field_name"])
-    try:
-        ids = json.loads(stored) if isinstance(stored, str) else []
-    except ValueError:
-        return set()
-    return {item for item in ids if isinstance(item, str)} if isinstance(ids, list) else set()
-
-
-def _may_see(package: model.Package, context: dict[str, Any]) -> bool:
-    """Whether the caller may read the dataset, by package_show's own auth
-    (a fresh context: the caller's holds the record being saved)."""
-    if context.get("ignore_auth"):
-        return True
-    try:
-        tk.check_access("package_show", {"user": context.get("user"), "model": model, "package": package},
-                        {"id": package.id})
-    except tk.NotAuthorized:
-        return False
-    return True
-
-
-@scheming_validator
-def plusresilient_dataset_links(field: dict[str, Any], schema: dict[str, Any]):
-    """Datasets of this portal the caller may see, given by name, id or URL;
-    stored as ids.
-
-    A dataset that does not exist and one the caller may not see (another
-    cluster's private dataset) get the same message: the form must not tell
-    whoever probes it which private datasets exist, and the ids it stores are
-    searchable (``vocab_datasets_used``).
-
-    Links the record already has are kept as they are, checked neither for
-    existence nor for visibility: a dataset that became private or was
-    withdrawn after it was linked must not stop the use case's editors from
-    saving it (the edit form gives such links back as ids, since it cannot
-    name them), and keeping them tells the editor nothing new. Pages show a
-    linked dataset only to those who may see it. Only new links are checked.
-    """
-
-    def validator(key, data, errors, context):
-        items = _list_input(field, key, data, errors, tk._("Expecting a list of datasets"))
-        if items is None:
-            return
-        linked = _linked_before(field, key, data, context)
-        ids: list[str] = []
-        unknown: list[str] = []
-        for item in items:
-            reference = _dataset_reference(str(item))
-            package = model.Package.get(reference) if reference else None
-            if package is not None and package.id in linked:
-                package_id = package.id
-            elif package is None and reference in linked:
-                package_id = reference  # purged since it was linked
-            elif package is None or package.state != model.State.ACTIVE or not _may_see(package, context):
-                unknown.append(str(item))
-                continue
-            else:
-                package_id = package.id
-            if package_id not in ids:
-                ids.append(package_id)
-        if unknown:
-            errors[key].append(tk._("These datasets are not on this portal, or you may not see them: "
-                                    "{names}").format(names=", ".join(unknown)))
-            return
-        data[key] = json.dumps(ids)
-
-    return validator
-
-
-@scheming_validator
-def plusresilient_url_list(field: dict[str, Any], schema: dict[str, Any]):
-    """http(s) URLs (see :func:`http_url`), stored as a JSON list."""
-
-    def validator(key, data, errors, context):
-        items = _list_input(field, key, data, errors, tk._("Expecting a list of URLs"))
-        if items is None:
-            return
-        urls = []
-        for item in items:
-            url = http_url(item)
-            if url is None:
-                errors[key].append(tk._("'{value}' is not an http(s) URL").format(value=_shown(item)))
-                return
-            if url not in urls:
-                urls.append(url)
-        data[key] = json.dumps(urls)
-
-    return validator
-
-
-# -- URLs --------------------------------------------------------------------------------
-# A URL field is shown as a link. With any other scheme than http(s) —
-# javascript:, data:, vbscript: — a click runs script on the portal's own
-# origin, so links are refused at the schema, dropped by the harvest mapping
-# (which calls the same functions) and, for values stored before, shown as
-# text by the templates.
-
-HTTP_SCHEMES = ("http", "https")
-#: a resource may also be downloaded over FTP (CKAN's ``ckan.valid_url_schemes``)
-RESOURCE_SCHEMES = ("http", "https", "ftp")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_HOST = re.compile(r"^[A-Za-z0-9.-]+$")
-# Never part of a URI (RFC 3986), and what markup is made of: a URL holding
-# them is someone's HTML, and rdflib refuses to write it as an IRI.
-_MARKUP = re.compile(r"[<>\"`]")
-
-
-def _unprintable(text: str) -> bool:
-    """Control, format and separator characters (NUL, U+202E, U+2028...):
-    invisible in a link, refused in an IRI. The plain space is allowed:
-    CKAN takes ``some file.csv`` links, and the DCAT profile encodes them."""
-    return not text.replace(" ", "").isprintable()
-
-
-def _shown(value: Any, limit: int = 80) -> str:
-    """A refused value as a message quotes it: short, with no control
-    characters (a 100,000-character value is not echoed back whole)."""
-    text = _CONTROL.sub("\ufffd", str(value))
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def http_url(value: Any, schemes: tuple[str, ...] = HTTP_SCHEMES) -> str | None:
-    """``value`` without surrounding blanks when it is an absolute URL of one
-    of ``schemes`` with a plain host (letters, digits, dots, hyphens, and an
-    optional numeric port: the host rule of CKAN's ``url_validator``, which
-    the harvested ``url`` must pass too); None otherwise.
-
-    Browsers drop leading blanks, and tabs or newlines anywhere, before
-    reading the scheme (``java<TAB>script:`` is ``javascript:``): control
-    characters are refused outright, and the scheme is read by ``urlsplit``,
-    which reads it as a browser does. Credentials in the address (``https://trusted.example@elsewhere``) are
-    refused as well, and so are the characters no URI holds and markup is
-    made of (``<>"` ``) and invisible ones (U+202E, U+2028...): the DCAT
-    profile writes these values as IRIs, which cannot hold them.
-    """
+def _text(value: Any) -> str:
+    """One text (a string), storable as UTF-8."""
     if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not text or _CONTROL.search(text) or _MARKUP.search(text) or _unprintable(text):
-        return None
-    try:
-        parts = urlsplit(text)
-        _ = parts.port  # raises ValueError on a port that is not a number
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in schemes or not parts.netloc or "@" in parts.netloc:
-        return None
-    if not parts.hostname or not _HOST.match(parts.hostname):
-        return None
-    return text
+        raise Invalid(f"Must be text, not {_what(value)}")
+    return _encodable(value)
 
 
-def _normalised(value: Any, check: Callable[[Any], str | None], message: Callable[[], str]) -> Any:
-    """``check``'s form of a non-empty value, else Invalid with ``message``
-    (a callable, so it is translated when it is raised)."""
-    if _is_empty(value):
+def _identifier(value: Any) -> str:
+    """A name or id: one text without control characters (PostgreSQL
+    refuses NUL in text, and no name or id holds them)."""
+    value = _text(value)
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise Invalid("Must not contain control characters")
+    return value
+
+
+#: One text, storable (free text is cleaned further by the feedback logic).
+plusresilient_text = _stopping(_text)
+#: An id or a name.
+plusresilient_identifier = _stopping(_identifier)
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
         return value
-    checked = check(value)
-    if checked is None:
-        raise tk.Invalid(message().format(value=_shown(value)))
-    return checked
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise Invalid("Must be true or false")
 
 
-def plusresilient_http_url(value: Any, context: dict[str, Any]) -> Any:
-    """An http(s) URL (landing page, original page, link, website)."""
-    return _normalised(value, http_url, lambda: tk._("'{value}' is not an http(s) URL"))
+#: true/false, or their usual spellings in a query string (yes/no, on/off, 1/0).
+plusresilient_boolean = _stopping(_boolean)
 
 
-def plusresilient_resource_url(key, data, errors, context):
-    """A resource's link: an http(s) or ftp URL, or no scheme at all (CKAN
-    reads ``data.csv`` as ``http://data.csv``); an upload's file name is
-    CKAN's own. Any other scheme could run script when the link is clicked,
-    and markup (``<>"` ``) or invisible characters make no URI the DCAT
-    profile could publish as the distribution's access URL."""
-    value = data.get(key)
-    if errors.get(key) or _is_empty(value) or data.get(_sibling(key, "url_type")) == "upload":
-        return
-    text = str(value)
-    try:
-        scheme = urlsplit(text.strip()).scheme.lower()
-    except ValueError:
-        scheme = "?"
-    if (_CONTROL.search(text) or _MARKUP.search(text) or _unprintable(text.strip())
-            or (scheme and scheme not in RESOURCE_SCHEMES)):
-        errors[key].append(tk._("'{value}' is not an http(s) or ftp URL").format(value=_shown(value)))
+def plusresilient_whole_number(minimum: int, maximum: int, message: str | None = None) -> Callable[..., None]:
+    """A whole number within [minimum, maximum], given as a number or its
+    text (query strings are text). ``true`` is not a number."""
+    int_validator = tk.get_validator("int_validator")
+    refusal = message or f"Must be a whole number from {minimum} to {maximum}"
+
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or (isinstance(value, str) and not value.isascii()):
+            raise Invalid(refusal)
+        try:
+            number = int_validator(value, {})
+        except Invalid:
+            raise Invalid(refusal) from None
+        if number is None or not minimum <= number <= maximum:
+            raise Invalid(refusal)
+        return number
+
+    return _stopping(check)
 
 
-def table_schema_problems(descriptor: Any) -> list[str]:
-    """What frictionless finds wrong with a Table Schema descriptor."""
-    from frictionless import Schema
+def plusresilient_one_of(values: Iterable[str]) -> Callable[..., None]:
+    """One of these values, exactly."""
+    allowed = tuple(values)
 
-    if not isinstance(descriptor, dict):
-        return [tk._("A Table Schema must be a JSON object")]
-    if not isinstance(descriptor.get("fields"), list) or not descriptor["fields"]:
-        return [tk._("A Table Schema needs a non-empty 'fields' list")]
-    return [error.message for error in Schema.validate_descriptor(descriptor).errors]
+    def check(value: Any) -> str:
+        value = _text(value)
+        if value not in allowed:
+            raise Invalid(tk._("Must be one of: {values}").format(values=", ".join(allowed)))
+        return value
+
+    return _stopping(check)
 
 
-def plusresilient_table_schema(key, data, errors, context):
-    """A Frictionless Table Schema (object or JSON text), stored as JSON text."""
-    value = data.get(key)
-    if errors.get(key) or _is_empty(value):
-        return
+def _country_codes(value: Any) -> list[str]:
+    """A code, a comma-separated list, or a list of either (a repeated query
+    parameter), as known codes (``GR`` is taken as ``EL``)."""
+    if value in (None, "") or value == []:
+        return []
+    items = value if isinstance(value, list) else [value]
+    codes: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise Invalid(f"Country codes must be text, not {_what(item)}")
+        codes.extend(code.strip() for code in _encodable(item).split(",") if code.strip())
+    known = vocabularies.get("countries")
+    codes = [directory.normalise_country(code) for code in codes]
+    unknown = sorted({code for code in codes if code not in known})
+    if unknown:
+        shown = ", ".join(code if code.isprintable() and len(code) <= 10 else repr(code[:10])
+                          for code in unknown)
+        raise Invalid(f"Unknown country codes {shown}; allowed: {', '.join(known.codes())}")
+    return list(dict.fromkeys(codes))
+
+
+#: The ``country`` filter of the portal and statistics actions: a list of codes.
+plusresilient_country_codes = _stopping(_country_codes)
+
+
+def _harvester_override(value: Any) -> dict[str, str]:
+    """Portal software -> harvest source type, as an object or its JSON."""
+    if value in (None, "") or value == {}:
+        return {}
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError as error:
-            errors[key].append(tk._("Table Schema is not valid JSON: {error}").format(error=error))
-            return
-    problems = table_schema_problems(value)
+            value = json.loads(_encodable(value))
+        except (ValueError, RecursionError):
+            raise Invalid("Not valid JSON") from None
+    if not isinstance(value, dict):
+        raise Invalid("Expected a mapping of portal software to harvest source type")
+    problems = [
+        repr(software)[:40] for software, source_type in value.items()
+        if software not in directory.SOFTWARE
+        or not isinstance(source_type, str) or not source_type.strip()
+        or any(unicodedata.category(char) in ("Cs", "Cc") for char in source_type)
+    ]
     if problems:
-        errors[key].extend(tk._("Table Schema: {problem}").format(problem=p) for p in problems[:5])
-        return
-    data[key] = json.dumps(value)
+        raise Invalid(f"Invalid entries {', '.join(problems)}: keys must be one of "
+                      f"{', '.join(directory.SOFTWARE)} and values source type names")
+    return {software: source_type.strip() for software, source_type in value.items()}
 
 
-# -- media types and formats --------------------------------------------------------------
-# DCAT-AP publishes both as URIs (dcat:mediaType an IANA URI, dct:format the
-# EU file-type URI); ckanext-dcat writes a format holding a "/" as a media
-# type. A value that can become neither, markup above all, is refused here
-# and dropped by the harvest mapping (which calls the same functions), so one
-# resource can never make the catalogue unwritable.
-
-# RFC 6838 restricted names; parameters as ``; charset=utf-8`` (a token, or a
-# quoted string without markup).
-_RESTRICTED_NAME = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
-_PARAMETER = r" *; *[A-Za-z0-9!#$&^_.+-]+=(?:[A-Za-z0-9!#$&^_.+-]+|\"[^\"\\<>\x00-\x1f\x7f]*\")"
-_MEDIA_TYPE = re.compile(rf"^{_RESTRICTED_NAME}/{_RESTRICTED_NAME}(?:{_PARAMETER})*$")
-#: a file format as CKAN's format field holds it: CSV, XLSX, .geojson, ESRI Shapefile, JSON-LD
-_FORMAT_TOKEN = re.compile(r"^\.?[A-Za-z0-9][A-Za-z0-9 ._+()-]{0,39}$")
+plusresilient_harvester_override = _stopping(_harvester_override)
 
 
-def media_type(value: Any) -> str | None:
-    """``value`` without surrounding blanks when it is an IANA media type
-    (``text/csv``, ``text/csv; charset=utf-8``) or an http(s) URI naming
-    one; None otherwise."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if _MEDIA_TYPE.match(text):
-        return text
-    return http_url(text)
-
-
-def resource_format(value: Any) -> str | None:
-    """``value`` without surrounding blanks when it is a file format: a short
-    name (``CSV``, ``ESRI Shapefile``: letters, digits, spaces and
-    ``. _ + - ( )``, up to 40 characters after an optional leading dot), a
-    media type (see :func:`media_type`) or an http(s) URI (the EU file-type
-    authority's); None otherwise."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if _FORMAT_TOKEN.match(text):
-        return text
-    return media_type(text)
-
-
-def plusresilient_media_type(value: Any, context: dict[str, Any]) -> Any:
-    """An IANA media type such as ``text/csv``, or its URI (dcat:mediaType)."""
-    return _normalised(value, media_type, lambda: tk._("'{value}' is not a media type such as text/csv"))
-
-
-def plusresilient_resource_format(value: Any, context: dict[str, Any]) -> Any:
-    """A file format (dct:format): see :func:`resource_format`."""
-    return _normalised(value, resource_format, lambda: tk._(
-        "'{value}' is not a file format such as CSV (letters, digits, spaces and . _ + - ( ), up to "
-        "40 characters), a media type such as text/csv or an http(s) URI"))
+def plusresilient_optional(key: Any, data: dict[Any, Any], errors: dict[Any, list[str]],
+             context: dict[str, Any]) -> None:
+    """An optional parameter: absent when missing, null or "" (a form's empty
+    field). Unlike CKAN's ignore_empty, 0, false, [] and {} are not taken
+    as absent: they are values, and the next validators judge them."""
+    value = data.get(key)
+    if value is missing or value is None or (isinstance(value, str) and value == ""):
+        data.pop(key, None)
+        raise StopOnError

@@ -17,12 +17,14 @@ item, whose rows are never purged here (deleting is a state).
 """
 from __future__ import annotations
 
-import datetime
 from typing import Iterable
 
 import sqlalchemy as sa
 from ckan.model import meta
 from ckan.plugins import toolkit as tk
+
+from ckanext.plusresilient.quality.score import CommunitySummary
+from ckanext.plusresilient.timestamps import utcnow
 
 __all__ = [
     "CATEGORIES",
@@ -32,6 +34,7 @@ __all__ = [
     "KINDS",
     "MAX_TEXT",
     "MODERATION_STATES",
+    "OPEN_STATUSES",
     "STATUSES",
 ]
 
@@ -42,15 +45,12 @@ CATEGORIES = ("broken_link", "wrong_values", "outdated", "missing_metadata",
 #: Where the publisher is with an item; "open" and "acknowledged" reports count
 #: against the dataset's community score.
 STATUSES = ("open", "acknowledged", "resolved", "rejected")
+#: Statuses of a report that still counts against the dataset.
+OPEN_STATUSES = ("open", "acknowledged")
 #: Who may see an item: everyone once "approved"; moderators and the author otherwise.
 MODERATION_STATES = ("pending", "approved", "hidden")
 #: Characters of an item's or a reply's text.
 MAX_TEXT = 5000
-
-
-def _utcnow() -> datetime.datetime:
-    """Naive UTC, as CKAN stores its own timestamps."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 feedback_table = sa.Table(
@@ -65,8 +65,8 @@ feedback_table = sa.Table(
     sa.Column("text", sa.UnicodeText, nullable=False, default=""),
     sa.Column("author_id", sa.UnicodeText, nullable=True, index=True),
     sa.Column("author_ip_hash", sa.UnicodeText, nullable=True),
-    sa.Column("created", sa.DateTime, nullable=False, default=_utcnow),
-    sa.Column("updated", sa.DateTime, nullable=False, default=_utcnow),
+    sa.Column("created", sa.DateTime, nullable=False, default=utcnow),
+    sa.Column("updated", sa.DateTime, nullable=False, default=utcnow),
     sa.Column("status", sa.UnicodeText, nullable=False, default="open"),
     sa.Column("moderation", sa.UnicodeText, nullable=False, default="pending"),
     sa.Column("flags", sa.Integer, nullable=False, default=0),
@@ -84,7 +84,7 @@ feedback_reply_table = sa.Table(
               nullable=False, index=True),
     sa.Column("author_id", sa.UnicodeText, nullable=True),
     sa.Column("text", sa.UnicodeText, nullable=False),
-    sa.Column("created", sa.DateTime, nullable=False, default=_utcnow),
+    sa.Column("created", sa.DateTime, nullable=False, default=utcnow),
     extend_existing=True,
 )
 
@@ -96,7 +96,7 @@ feedback_flag_table = sa.Table(
     # a user id, or "ip:" + the keyed hash of an anonymous caller's address
     sa.Column("flagger", sa.UnicodeText, primary_key=True),
     sa.Column("reason", sa.UnicodeText, nullable=True),
-    sa.Column("created", sa.DateTime, nullable=False, default=_utcnow),
+    sa.Column("created", sa.DateTime, nullable=False, default=utcnow),
     extend_existing=True,
 )
 
@@ -131,6 +131,27 @@ class Feedback(tk.BaseModel):
         else:
             return None
         return query.order_by(cls.created.desc()).first()
+
+    @classmethod
+    def community_summary(cls, package_id: str) -> CommunitySummary | None:
+        """What the quality score's community component counts: approved
+        ratings and approved reports still open or acknowledged (the formula
+        is in :mod:`ckanext.plusresilient.quality.score`). None when the
+        dataset has neither, so the component is left out and its weight
+        goes to the others."""
+        scored = cls.active().filter(cls.package_id == package_id, cls.moderation == "approved")
+        is_rating = cls.kind == "rating"
+        row = scored.with_entities(
+            sa.func.count().filter(is_rating).label("ratings"),
+            sa.func.avg(cls.rating).filter(is_rating).label("average"),
+            sa.func.count().filter(cls.kind == "report",
+                                   cls.status.in_(OPEN_STATUSES)).label("open_reports"),
+        ).one()
+        if not row.ratings and not row.open_reports:
+            return None
+        return CommunitySummary(ratings=int(row.ratings),
+                                average_rating=float(row.average) if row.ratings else None,
+                                open_reports=int(row.open_reports))
 
 
 class FeedbackReply(tk.BaseModel):

@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from ckan.model import meta
 from ckan.plugins import toolkit as tk
 
+from ckanext.plusresilient.timestamps import iso
+
 __all__ = ["Quality", "QualityHistory", "LinkCheck", "MAX_STORED_URL"]
 
 #: Longer URLs are checked but not stored: a b-tree index entry must fit in a
@@ -129,10 +131,5 @@ class LinkCheck(tk.BaseModel):
         return {
             "url": self.url, "status": self.status, "ok": self.ok, "kind": self.kind,
             "message": self.message or "", "final_url": self.final_url,
-            "checked_at": _iso(self.checked_at), "seconds": 0.0,
+            "checked_at": iso(self.checked_at), "seconds": 0.0,
         }
-
-
-def _iso(moment: datetime.datetime) -> str:
-    """Stored naive in UTC, served with its offset like the checker's own."""
-    return moment.replace(tzinfo=datetime.timezone.utc).isoformat(timespec="seconds")

@@ -15,7 +15,7 @@ import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
 from ckanext.plusresilient import search
-from ckanext.plusresilient.logic import quality
+from ckanext.plusresilient.scoring.dataset import BANDS
 from ckanext.plusresilient.quality.score import BAND_THRESHOLDS
 
 dashboard = Blueprint("plusresilient_dashboard", __name__)
@@ -79,7 +79,7 @@ def _search_links(param: str, key: str) -> dict[str, str]:
     """The dataset search for one group: in all, and per band (datasets not
     scored yet have no field to filter on, so no link)."""
     links = {"total": tk.h.url_for("dataset.search", **{param: key})}
-    for band in quality.BANDS:
+    for band in BANDS:
         links[band] = tk.h.url_for("dataset.search", **{param: key, BAND_PARAM: band})
     return links
 
@@ -121,9 +121,9 @@ def index() -> str:
     return tk.render("plusresilient/quality_dashboard.html", extra_vars={
         "total": overall["total"],
         "bands": overall["bands"],
-        "band_order": list(quality.BANDS),
+        "band_order": list(BANDS),
         "band_links": {band: tk.h.url_for("dataset.search", **{BAND_PARAM: band})
-                       for band in quality.BANDS},
+                       for band in BANDS},
         "band_limits": _band_limits(),
         "groupings": groupings,
         "trend": trend,

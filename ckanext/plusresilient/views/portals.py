@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from ckanext.plusresilient import portals as directory
 from ckanext.plusresilient import vocabularies
-from ckanext.plusresilient.helpers import current_language
+from ckanext.plusresilient.labels import current_language
 
 portals = Blueprint("plusresilient_portals", __name__)
 

@@ -1,0 +1,363 @@
+"""Catalog-wide quality figures computed in PostgreSQL: the trend of the
+scores over time, and the MQA indicators failing most.
+
+Both read the quality tables and must count exactly the datasets the caller
+could find with ``package_search(include_private=True)``: active datasets of
+the scored types, public ones plus the private ones of the caller's
+organizations, every one for a sysadmin. That set (:func:`visibility_of` and
+``_VISIBLE``) is computed once, here, and used by both.
+
+Why SQL on ``package`` rather than the ids from Solr: a regional catalog holds
+tens of thousands of datasets, and the search API gives them at most
+``ckan.search.rows_max`` (1,000) a page; the dashboard would make dozens of
+Solr requests per view before its own two queries. Reading the permission
+straight from ``package`` keeps each figure one query, joined in the
+database. To stay equal to what search shows, the caller's side is CKAN's
+own: the user's permission labels come from the active IPermissionLabels
+plugin (``get_user_dataset_labels``), and the dataset's side translates the
+labels CKAN's default plugin gives a dataset ("public" for an active public
+dataset, "member-<organization>" for a private one in an organization,
+"creator-<user>" for a private one without, "collaborator-<dataset>" when
+collaborators are on) into conditions on ``package``. A site whose labels
+plugin labels datasets differently (CKAN's example plugin hides "Proposed:"
+datasets from everyone but their creator) gets the ids from the search index
+instead: slower, never wrong.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from ckan import authz, model
+from ckan.lib import plugins as lib_plugins
+from ckan.plugins import toolkit as tk
+
+from ckanext.plusresilient import config
+from ckanext.plusresilient.scoring.dataset import BANDS
+
+__all__ = [
+    "GRANULARITIES",
+    "MAX_PERIODS",
+    "Filters",
+    "Visibility",
+    "failing_indicators",
+    "granularity_for",
+    "ids_from_search",
+    "trend",
+    "visibility_of",
+]
+
+log = logging.getLogger(__name__)
+
+GRANULARITIES = ("day", "week", "month")
+#: A trend longer than this shows its last periods; the earlier scorings still
+#: count in them (a dataset's latest scoring before each period's end).
+MAX_PERIODS = 60
+#: Up to this span, one point per day; up to two years, one per ISO week.
+DAY_SPAN = datetime.timedelta(days=62)
+WEEK_SPAN_YEARS = 2
+#: Ids per search request when the ids come from the index (the API's cap).
+SEARCH_PAGE = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class Visibility:
+    """Which datasets a caller may see, in terms ``package`` can answer.
+
+    ``everything`` for sysadmins (and internal callers that ignore auth);
+    otherwise public datasets plus private ones matching the label parts.
+    ``ids`` replaces all of it with the ids the search index gave.
+    """
+
+    everything: bool = False
+    organization_ids: tuple[str, ...] = ()
+    creator_ids: tuple[str, ...] = ()
+    collaborated_ids: tuple[str, ...] = ()
+    ids: tuple[str, ...] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    """Optional narrowing of the figures: one organization, some countries."""
+
+    organization_id: str | None = None
+    countries: tuple[str, ...] = ()
+
+
+# -- who sees what ---------------------------------------------------------------------------
+
+def _labels_are_default(plugin: Any) -> bool:
+    """Whether datasets get CKAN's default labels, the ones ``_VISIBLE`` mirrors."""
+    return (getattr(type(plugin), "get_dataset_labels", None)
+            is lib_plugins.DefaultPermissionLabels.get_dataset_labels)
+
+
+def visibility_of(context: dict[str, Any]) -> Visibility:
+    """The caller's visible set, as package_search would decide it."""
+    user_name = context.get("user")
+    if context.get("ignore_auth") or (user_name and authz.is_sysadmin(user_name)):
+        return Visibility(everything=True)
+    plugin = lib_plugins.get_permission_labels()
+    if not _labels_are_default(plugin):
+        return Visibility(ids=tuple(ids_from_search(user_name)))
+    user = context.get("auth_user_obj") or (model.User.get(user_name) if user_name else None)
+    parts: dict[str, list[str]] = {"member": [], "creator": [], "collaborator": []}
+    for label in plugin.get_user_dataset_labels(user):
+        kind, _, value = label.partition("-")
+        if kind in parts and value:
+            parts[kind].append(value)
+    return Visibility(organization_ids=tuple(parts["member"]),
+                      creator_ids=tuple(parts["creator"]),
+                      collaborated_ids=tuple(parts["collaborator"]))
+
+
+def ids_from_search(user_name: str | None) -> list[str]:
+    """Every dataset id of the scored types the caller finds, page by page."""
+    types = " OR ".join(f'"{name}"' for name in config.scored_types())
+    search = tk.get_action("package_search")
+    ids: list[str] = []
+    while True:
+        result = search({"user": user_name or ""}, {
+            "q": "", "fq": f"+dataset_type:({types})", "fl": "id", "rows": SEARCH_PAGE,
+            "start": len(ids), "sort": "id asc", "include_private": True})
+        page = [item["id"] for item in result["results"]]
+        ids.extend(page)
+        if not page or len(ids) >= result["count"]:
+            return ids
+
+
+# The visible datasets, as a CTE both queries start from. A NULL ``private``
+# is public, as for CKAN's labels and its search index.
+_VISIBLE = """
+visible AS (
+    SELECT p.id
+    FROM package AS p
+    WHERE p.state = 'active'
+      AND p.type = ANY(:types)
+      AND (CASE WHEN :by_ids THEN p.id = ANY(:ids)
+                ELSE :everything
+                     OR p.private IS NOT TRUE
+                     OR p.owner_org = ANY(:organization_ids)
+                     OR (p.owner_org IS NULL AND p.creator_user_id = ANY(:creator_ids))
+                     OR p.id = ANY(:collaborated_ids)
+           END)
+      AND (CAST(:organization_id AS text) IS NULL OR p.owner_org = :organization_id)
+      AND (cardinality(CAST(:countries AS text[])) = 0
+           OR p.extras ->> 'country' = ANY(:countries))
+)"""
+
+
+def _visible_params(visibility: Visibility, filters: Filters) -> dict[str, Any]:
+    return {
+        "types": list(config.scored_types()),
+        "by_ids": visibility.ids is not None,
+        "ids": list(visibility.ids or ()),
+        "everything": visibility.everything,
+        "organization_ids": list(visibility.organization_ids),
+        "creator_ids": list(visibility.creator_ids),
+        "collaborated_ids": list(visibility.collaborated_ids),
+        "organization_id": filters.organization_id,
+        "countries": list(filters.countries),
+    }
+
+
+def _execute(sql: str, params: dict[str, Any]) -> list[sa.Row]:
+    return list(model.Session.execute(sa.text(sql), params))
+
+
+# -- trend ----------------------------------------------------------------------------------
+
+def granularity_for(first: datetime.date, last: datetime.date) -> str:
+    """Days for two months of history, ISO weeks up to two years, then months."""
+    if last - first <= DAY_SPAN:
+        return "day"
+    try:
+        two_years_on = first.replace(year=first.year + WEEK_SPAN_YEARS)
+    except ValueError:  # 29 February
+        two_years_on = first.replace(year=first.year + WEEK_SPAN_YEARS, day=28)
+    return "week" if last <= two_years_on else "month"
+
+
+def _period_start(moment: datetime.date, granularity: str) -> datetime.date:
+    if granularity == "week":
+        return moment - datetime.timedelta(days=moment.weekday())  # ISO weeks start on Monday
+    if granularity == "month":
+        return moment.replace(day=1)
+    return moment
+
+
+def _shift(start: datetime.date, granularity: str, periods: int) -> datetime.date:
+    """The start of the period ``periods`` after (or, negative, before) ``start``."""
+    if granularity == "day":
+        return start + datetime.timedelta(days=periods)
+    if granularity == "week":
+        return start + datetime.timedelta(weeks=periods)
+    months = start.year * 12 + start.month - 1 + periods
+    return datetime.date(months // 12, months % 12 + 1, 1)
+
+
+def _period_label(start: datetime.date, granularity: str) -> str:
+    """ISO 8601: 2026-11-26, 2026-W48, 2026-11."""
+    if granularity == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if granularity == "month":
+        return start.strftime("%Y-%m")
+    return start.isoformat()
+
+
+_SPAN_SQL = f"""
+WITH {_VISIBLE}
+SELECT min(h.scored_at) AS first, max(h.scored_at) AS last
+FROM plusresilient_quality_history AS h JOIN visible AS v ON v.id = h.package_id
+"""
+
+# Each history row holds from its scoring until the dataset's next scoring:
+# it counts in the periods from the one it was scored in up to, not
+# including, the one the next scoring falls in (a period counts, per dataset,
+# its latest scoring before the period's end). So a row adds itself where it
+# starts and takes itself away where it ends, and a running sum over the
+# periods gives each period's figures: one pass over the history, whatever
+# the number of periods. Scores are summed as numeric, so what is added and
+# taken away cancels exactly.
+_TREND_SQL = f"""
+WITH {_VISIBLE},
+spans AS (
+    SELECT CAST(h.overall_score AS numeric) AS score, h.overall_band AS band,
+           greatest(date_trunc(:unit, h.scored_at), CAST(:first AS timestamp)) AS enters,
+           date_trunc(:unit, lead(h.scored_at) OVER (PARTITION BY h.package_id
+                                                     ORDER BY h.scored_at, h.id)) AS leaves
+    FROM plusresilient_quality_history AS h JOIN visible AS v ON v.id = h.package_id
+),
+counted AS (
+    SELECT * FROM spans WHERE leaves IS NULL OR leaves > enters
+),
+changes AS (
+    SELECT enters AS at, 1 AS delta, score, band FROM counted
+    UNION ALL
+    SELECT leaves, -1, -score, band FROM counted WHERE leaves IS NOT NULL
+),
+per_period AS (
+    SELECT at,
+           sum(delta) AS datasets,
+           sum(score) AS score_sum,
+           coalesce(sum(delta) FILTER (WHERE band = 'excellent'), 0) AS excellent,
+           coalesce(sum(delta) FILTER (WHERE band = 'good'), 0) AS good,
+           coalesce(sum(delta) FILTER (WHERE band = 'sufficient'), 0) AS sufficient,
+           coalesce(sum(delta) FILTER (WHERE band = 'bad'), 0) AS bad
+    FROM changes
+    GROUP BY at
+),
+periods AS (
+    SELECT start FROM generate_series(CAST(:first AS timestamp), CAST(:last AS timestamp),
+                                      CAST(:step AS interval)) AS start
+)
+SELECT p.start,
+       coalesce(sum(c.datasets) OVER running, 0) AS datasets,
+       sum(c.score_sum) OVER running AS score_sum,
+       coalesce(sum(c.excellent) OVER running, 0) AS excellent,
+       coalesce(sum(c.good) OVER running, 0) AS good,
+       coalesce(sum(c.sufficient) OVER running, 0) AS sufficient,
+       coalesce(sum(c.bad) OVER running, 0) AS bad
+FROM periods AS p LEFT JOIN per_period AS c ON c.at = p.start
+WINDOW running AS (ORDER BY p.start)
+ORDER BY p.start
+"""
+
+_STEPS = {"day": "1 day", "week": "1 week", "month": "1 month"}
+
+
+def trend(visibility: Visibility, filters: Filters = Filters()) -> dict[str, Any]:
+    """Per period: how many visible datasets had been scored by its end, their
+    average overall score and their bands, each dataset by its latest scoring
+    at or before the period's end. ``granularity`` is None (and ``periods``
+    empty) when none of them was ever scored."""
+    params = _visible_params(visibility, filters)
+    span = _execute(_SPAN_SQL, params)[0]
+    if span.first is None:
+        return {"granularity": None, "periods": []}
+    granularity = granularity_for(span.first.date(), span.last.date())
+    last = _period_start(span.last.date(), granularity)
+    first = max(_period_start(span.first.date(), granularity),
+                _shift(last, granularity, -(MAX_PERIODS - 1)))
+    rows = _execute(_TREND_SQL, dict(params, step=_STEPS[granularity], unit=granularity,
+                                     first=datetime.datetime.combine(first, datetime.time()),
+                                     last=datetime.datetime.combine(last, datetime.time())))
+    periods = []
+    for row in rows:
+        start = row.start.date()
+        periods.append({
+            "period": _period_label(start, granularity),
+            "start": start.isoformat(),
+            "end": (_shift(start, granularity, 1) - datetime.timedelta(days=1)).isoformat(),
+            "datasets": int(row.datasets),
+            "average": float(row.score_sum / row.datasets) if row.datasets else None,
+            "bands": {band: int(getattr(row, band)) for band in BANDS},
+        })
+    return {"granularity": granularity, "periods": periods}
+
+
+# -- failing indicators --------------------------------------------------------------------
+
+# The report column is text (JSON): cast once per row, then one row per
+# indicator verdict. "failed" is passed = false: an indicator not assessable
+# yet (passed null, e.g. a link not checked) has not failed and lost nothing.
+_INDICATORS_SQL = f"""
+WITH {_VISIBLE},
+scored AS (
+    SELECT q.package_id, CAST(q.report AS jsonb) -> 'metadata' -> 'indicators' AS indicators
+    FROM plusresilient_quality AS q JOIN visible AS v ON v.id = q.package_id
+    WHERE q.report IS NOT NULL
+),
+verdicts AS (
+    SELECT s.package_id,
+           i ->> 'key' AS key, i ->> 'dimension' AS dimension, i ->> 'label' AS label,
+           coalesce((i ->> 'points_max')::numeric, 0) - coalesce((i ->> 'points')::numeric, 0) AS lost
+    FROM scored AS s
+    CROSS JOIN LATERAL jsonb_array_elements(
+        CASE WHEN jsonb_typeof(s.indicators) = 'array' THEN s.indicators
+             ELSE CAST('[]' AS jsonb) END) AS i
+    WHERE i -> 'passed' = CAST('false' AS jsonb)
+),
+failing AS (
+    SELECT key, min(dimension) AS dimension, min(label) AS label,
+           count(DISTINCT package_id) AS failed, sum(lost) AS points_lost
+    FROM verdicts
+    WHERE key IS NOT NULL
+    GROUP BY key
+),
+total AS (SELECT count(*) AS scored FROM scored)
+SELECT t.scored, f.key, f.dimension, f.label, f.failed, f.points_lost
+FROM total AS t
+LEFT JOIN LATERAL (
+    SELECT * FROM failing ORDER BY failed DESC, points_lost DESC, key LIMIT :limit
+) AS f ON TRUE
+ORDER BY f.failed DESC, f.points_lost DESC, f.key
+"""
+
+
+def failing_indicators(visibility: Visibility, limit: int,
+                       filters: Filters = Filters()) -> dict[str, Any]:
+    """The ``limit`` MQA indicators failed by the largest share of the
+    visible scored datasets: ``{"scored", "indicators": [{"key",
+    "dimension", "label", "failed", "share", "points_lost"}]}``. Labels are
+    as stored (English); indicators nobody fails are left out."""
+    rows = _execute(_INDICATORS_SQL, dict(_visible_params(visibility, filters), limit=limit))
+    scored = rows[0].scored if rows else 0
+    return {"scored": scored, "indicators": [{
+        "key": row.key,
+        "dimension": row.dimension,
+        "label": row.label,
+        "failed": row.failed,
+        "share": row.failed / scored,
+        "points_lost": _number(row.points_lost),
+    } for row in rows if row.key is not None]}
+
+
+def _number(value: Any) -> int | float:
+    """A numeric sum as JSON wants it: whole numbers as int."""
+    number = float(value or 0)
+    return int(number) if number.is_integer() else number

@@ -1,0 +1,455 @@
+"""Scoring one dataset inside CKAN: what the pure core needs, and where its verdict goes.
+
+The core (:mod:`ckanext.plusresilient.quality`) judges a dataset dict; this
+module feeds it and keeps what it says:
+
+1. the dataset as ``package_show`` gives it (our schema's output, so a
+   resource's Table Schema is already an object);
+2. its links: a stored result younger than
+   ``ckanext.plusresilient.quality.link_max_age_hours`` is reused, the rest
+   are checked through the suite's guarded HTTP client and stored, once per
+   URL for all datasets;
+3. its tabular resources checked within the configured limits (nothing of
+   their content is kept, only the reports);
+4. the community component, from the feedback tables: approved ratings and
+   open approved quality reports (None when there are none);
+5. the metadata score and the overall score, stored as the current row plus a
+   history row, then the dataset is reindexed so Solr carries band and score.
+
+Bad resources never raise here: the core turns them into "error" reports. A
+failure on the CKAN side (the database, the search index) is stored as the
+row's status "error" with its message, keeping the last figures computed, so
+the badge does not vanish because Solr hiccuped once.
+
+A time budget, when given, is shared by the whole dataset: links first (they
+carry 80 metadata points), then data checks while time is left; what is not
+reached is "not checked yet" (links) or "skipped" kind "timeout" (data), which
+the scores leave out instead of counting as failures.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import logging
+import math
+import time
+from typing import Any, Iterable, Mapping
+
+import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
+from ckan import model
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from ckanext.plusresilient import config
+from ckanext.plusresilient.model.feedback import Feedback
+from ckanext.plusresilient.model.quality import (
+    MAX_STORED_URL,
+    LinkCheck,
+    Quality,
+    QualityHistory,
+    link_check_table,
+    quality_table,
+)
+from ckanext.plusresilient.quality.data import (
+    DataLimits,
+    DataReport,
+    check_data,
+    public_report,
+    tabular_format,
+)
+from ckanext.plusresilient.quality.interruptions import is_interruption
+from ckanext.plusresilient.quality.links import DEFAULT_WORKERS, LINK_TIMEOUT, LinkStatus, check_links
+from ckanext.plusresilient.quality.metadata import score_metadata
+from ckanext.plusresilient.quality.score import (
+    DataSummary,
+    LinkSummary,
+    overall_score,
+)
+from ckanext.plusresilient.safe_http import SafeSession
+from ckanext.plusresilient.timestamps import iso, utcnow
+
+__all__ = [
+    "BANDS",
+    "annotation",
+    "history",
+    "recheck_links",
+    "score_dataset",
+    "scored_dataset_ids",
+]
+
+log = logging.getLogger(__name__)
+
+#: The overall bands, best first (the values of plusresilient_quality_band).
+BANDS = ("excellent", "good", "sufficient", "bad")
+#: Links checked between two looks at the clock.
+LINK_BATCH = 2 * DEFAULT_WORKERS
+#: A data check is not started with less time than this left.
+MIN_CHECK_SECONDS = 1.0
+
+
+def scored_dataset_ids() -> list[str]:
+    """Every active dataset of a scored type, by name."""
+    rows = (model.Session.query(model.Package.id)
+            .filter(model.Package.state == "active", model.Package.type.in_(config.scored_types()))
+            .order_by(model.Package.name))
+    return [row.id for row in rows]
+
+
+# -- scoring -----------------------------------------------------------------------------
+
+def score_dataset(package_id: str, *, with_links: bool = True, with_data: bool = True,
+                  budget_seconds: float | None = None,
+                  defer_index_commit: bool = False) -> dict[str, Any] | None:
+    """Score one dataset (id or name), store and index the result.
+
+    ``with_links`` False checks no link: stored results are used whatever
+    their age. ``with_data`` False downloads nothing: the previous reports of
+    resources whose URL did not change are kept.
+    ``defer_index_commit`` leaves the Solr commit to the caller (a batch).
+    Returns the annotation as ``plusresilient_quality_show`` gives it, or
+    None when there is no such dataset (or it was deleted).
+    """
+    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+    try:
+        dataset = tk.get_action("package_show")({"ignore_auth": True}, {"id": package_id})
+    except tk.ObjectNotFound:
+        return None
+    if dataset.get("state") == "deleted":
+        return None
+    package_id = dataset["id"]
+    try:
+        report = _assess(dataset, with_links, with_data, deadline)
+        _store(package_id, report)
+        _reindex(package_id, defer_index_commit)
+    except Exception as error:  # noqa: BLE001 - stored on the row, the caller goes on
+        model.Session.rollback()
+        if is_interruption(error):  # the job runner's timeout: the job must fail, as RQ says
+            _store_error(package_id, "stopped: the scoring job ran out of time before it "
+                                     "was stored")
+            raise
+        log.exception("quality scoring of dataset %s failed", package_id)
+        _store_error(package_id, f"{type(error).__name__}: {error}")
+    return annotation(package_id)
+
+
+def _assess(dataset: dict[str, Any], with_links: bool, with_data: bool,
+            deadline: float | None) -> dict[str, Any]:
+    """The full report (what the current row's ``report`` holds)."""
+    resources = [r for r in dataset.get("resources") or () if isinstance(r, dict)]
+    urls = _resource_urls(resources)
+    statuses = _link_statuses(urls, with_links, deadline)
+    data_reports = _data_reports(dataset["id"], resources, with_data, deadline)
+    community = Feedback.community_summary(dataset["id"])
+
+    metadata = score_metadata(dataset, statuses)
+    data_summary = DataSummary.from_reports(item["report"] for item in data_reports)
+    link_summary = LinkSummary.from_statuses(statuses)
+    overall = overall_score(metadata, data_summary, link_summary, community)
+    return {
+        "scored_at": iso(_utcnow()),
+        "overall": overall.to_dict(),
+        "metadata": metadata.to_dict(),
+        "data": {"summary": dict(dataclasses.asdict(data_summary), checked=data_summary.checked),
+                 "resources": data_reports},
+        "links": {"summary": dataclasses.asdict(link_summary),
+                  "statuses": [statuses[url] for url in urls if url in statuses]},
+        "community": None if community is None else dataclasses.asdict(community),
+    }
+
+
+def _resource_urls(resources: list[dict[str, Any]]) -> list[str]:
+    """Every access and download URL, once, in resource order."""
+    urls = (value for resource in resources
+            for value in (resource.get("url"), resource.get("download_url")))
+    return list(dict.fromkeys(url.strip() for url in urls if isinstance(url, str) and url.strip()))
+
+
+def _link_statuses(urls: list[str], check: bool, deadline: float | None) -> dict[str, dict[str, Any]]:
+    """URL -> LinkStatus dict: fresh stored results, then new checks (stored);
+    a stale result still beats none when the time budget ran out first."""
+    stored = LinkCheck.of_urls(urls)
+    fresh_after = _utcnow() - config.link_max_age()
+    statuses = {url: row.as_status() for url, row in stored.items()
+                if not check or row.checked_at >= fresh_after}
+    if check:
+        checked = _check_within(_without(urls, statuses), deadline)
+        _save_link_checks(checked.values())
+        statuses.update((url, status.to_dict()) for url, status in checked.items())
+        statuses.update((url, stored[url].as_status())
+                        for url in _without(urls, statuses) if url in stored)
+    return statuses
+
+
+def _without(urls: Iterable[str], known: Mapping[str, Any]) -> list[str]:
+    return [url for url in urls if url not in known]
+
+
+def _check_within(urls: list[str], deadline: float | None) -> dict[str, LinkStatus]:
+    """Check in small batches, so a dataset of a thousand dead links stops at
+    the deadline instead of taking the worker with it."""
+    if not urls:
+        return {}
+    policy = config.http_policy()
+    timeout = min(policy.timeout, LINK_TIMEOUT)
+    results: dict[str, LinkStatus] = {}
+    with SafeSession(policy) as http:
+        for start in range(0, len(urls), LINK_BATCH):
+            if deadline is not None and time.monotonic() >= deadline:
+                log.info("link checks stopped by the time budget: %d of %d unchecked",
+                         len(urls) - start, len(urls))
+                break
+            results.update(check_links(urls[start:start + LINK_BATCH], http, timeout=timeout,
+                                       deadline=deadline))
+    return results
+
+
+def _save_link_checks(statuses: Iterable[LinkStatus]) -> None:
+    for status in statuses:
+        if len(status.url) > MAX_STORED_URL:
+            continue
+        values = {
+            "url": status.url, "status": status.status, "ok": status.ok, "kind": status.kind,
+            "message": status.message, "final_url": status.final_url,
+            "checked_at": _parse_moment(status.checked_at),
+        }
+        _upsert(link_check_table, "url", values)
+
+
+def _data_reports(package_id: str, resources: list[dict[str, Any]], check: bool,
+                  deadline: float | None) -> list[dict[str, Any]]:
+    previous = {} if check else _previous_data_reports(package_id)
+    limits = config.data_limits()
+    items = []
+    with SafeSession(config.http_policy()) as http:
+        for resource in resources:
+            url = resource.get("url") or ""
+            if check:
+                report = _check_resource(resource, http, limits, deadline).to_dict()
+            else:
+                report = previous.get((resource.get("id"), url)) or DataReport(
+                    status="skipped", message="not checked: data checks were turned off "
+                                              "for this scoring").to_dict()
+            items.append({"resource_id": resource.get("id"), "name": resource.get("name"),
+                          "url": url, "report": report})
+    return items
+
+
+def _check_resource(resource: dict[str, Any], http: SafeSession, limits: DataLimits,
+                    deadline: float | None) -> DataReport:
+    url, fmt, media_type = resource.get("url") or "", resource.get("format"), resource.get("mimetype")
+    remaining = None if deadline is None else deadline - time.monotonic()
+    if remaining is not None and remaining < MIN_CHECK_SECONDS and tabular_format(fmt, media_type, url):
+        return DataReport.skipped("timeout", "not checked: the time for scoring this dataset "
+                                             "was spent on the resources before it")
+    if remaining is not None:  # a resource that is not tabular needs no time: keep the limit positive
+        limits = dataclasses.replace(limits, max_seconds=max(MIN_CHECK_SECONDS, min(limits.max_seconds, remaining)))
+    return check_data(url, format=fmt, media_type=media_type,
+                      table_schema=_table_schema(resource.get("schema")), http=http, limits=limits)
+
+
+def _table_schema(value: Any) -> Any:
+    """The resource's Table Schema as an object; anything else is passed on
+    for the data check to report as a schema error."""
+    if value in (None, "", {}):
+        return None
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _previous_data_reports(package_id: str) -> dict[tuple[Any, str], dict[str, Any]]:
+    """(resource id, url) -> the last stored report, for resources left as they were."""
+    row = Quality.get(package_id)
+    report = _loads(row.report) if row is not None else {}
+    items = ((report.get("data") or {}).get("resources")) or []
+    return {(item.get("resource_id"), item.get("url") or ""): item.get("report")
+            for item in items if isinstance(item, dict) and item.get("report")}
+
+
+# -- storing -----------------------------------------------------------------------------
+
+def _store(package_id: str, report: dict[str, Any]) -> None:
+    overall, metadata = report["overall"], report["metadata"]
+    components = overall["components"]
+    figures = {
+        "metadata_points": metadata["points"],
+        "data_score": components["data"],
+        "links_score": components["links"],
+        "community_score": components["community"],
+        "overall_score": overall["score"],
+        "overall_band": overall["band"],
+    }
+    scored_at = _parse_moment(report["scored_at"])
+    _upsert(quality_table, "package_id", dict(
+        figures, package_id=package_id, status="scored", scored_at=scored_at,
+        metadata_band=metadata["band"], report=json.dumps(report), error=None))
+    model.Session.add(QualityHistory(package_id=package_id, scored_at=scored_at, **figures))
+    model.Session.commit()
+
+
+def _store_error(package_id: str, message: str) -> None:
+    """Mark the row "error", keeping the figures (and scored_at) of the last
+    scoring that worked; a dataset never scored gets a row without figures."""
+    values = {"package_id": package_id, "status": "error", "scored_at": _utcnow(),
+              "error": message[:2000]}
+    statement = pg_insert(quality_table).values(**values)
+    model.Session.execute(statement.on_conflict_do_update(
+        index_elements=["package_id"],
+        set_={"status": statement.excluded.status, "error": statement.excluded.error}))
+    model.Session.commit()
+
+
+def _upsert(table: sa.Table, key: str, values: dict[str, Any]) -> None:
+    """Insert or replace one row: two jobs may score the same dataset, or
+    check the same link, at once."""
+    statement = pg_insert(table).values(**values)
+    model.Session.execute(statement.on_conflict_do_update(
+        index_elements=[key],
+        set_={column: statement.excluded[column] for column in values if column != key}))
+
+
+def _reindex(package_id: str, defer_commit: bool) -> None:
+    """Solr gets band and score from the row just stored (search.index_fields)."""
+    if defer_commit:
+        try:
+            from ckan.logic import index_update_package
+        except ImportError:  # pragma: no cover - CKAN 2.11 indexes with a commit
+            index_update_package = None
+        if index_update_package is not None:
+            index_update_package({"ignore_auth": True}, package_id, defer_commit=True)
+            return
+    from ckan.lib import search
+
+    search.rebuild(package_id)
+
+
+# -- reading -----------------------------------------------------------------------------
+
+def annotation(package_id: str, with_history: bool = False,
+               with_details: bool = True) -> dict[str, Any]:
+    """What plusresilient_quality_show returns for a dataset id (no access check).
+
+    Without ``with_details`` the data reports keep their figures and error
+    types but no cell values, labels or validator messages
+    (:func:`~ckanext.plusresilient.quality.data.public_report`): those are for
+    the dataset's editors. Every report then says ``details_hidden``.
+    """
+    row = Quality.get(package_id)
+    report = _loads(row.report) if row is not None else {}
+    data = report.get("data")
+    if isinstance(data, dict):
+        data = dict(data, resources=[_resource_item(item, with_details)
+                                     for item in data.get("resources") or ()
+                                     if isinstance(item, dict)])
+    result = {
+        "package_id": package_id,
+        "status": row.status if row is not None else "not_scored",
+        "scored_at": iso(row.scored_at) if row is not None else None,
+        "error": row.error if row is not None else None,
+        "overall": report.get("overall"),
+        "metadata": report.get("metadata"),
+        "data": data,
+        "links": report.get("links"),
+        "community": report.get("community"),
+    }
+    if with_history:
+        result["history"] = history(package_id)
+    return result
+
+
+def _resource_item(item: dict[str, Any], with_details: bool) -> dict[str, Any]:
+    report = item.get("report")
+    if not isinstance(report, dict):
+        return item
+    if with_details:
+        return dict(item, report=dict(report, details_hidden=False))
+    return dict(item, report=public_report(report))
+
+
+def history(package_id: str) -> list[dict[str, Any]]:
+    """Every scoring of the dataset, oldest first."""
+    return [{
+        "scored_at": iso(row.scored_at),
+        "overall_score": row.overall_score,
+        "overall_band": row.overall_band,
+        "metadata_points": row.metadata_points,
+        "data_score": row.data_score,
+        "links_score": row.links_score,
+        "community_score": row.community_score,
+    } for row in QualityHistory.of_package(package_id)]
+
+
+def index_values(package_id: str) -> dict[str, str]:
+    """The Solr fields of a dataset's stored score (none before its first).
+
+    The score is a zero-padded string ("087") because CKAN's Solr schema has
+    only a string catch-all field, and strings sort as text.
+    """
+    row = (model.Session.query(Quality.overall_band, Quality.overall_score)
+           .filter(Quality.package_id == package_id).first())
+    if row is None or row.overall_band is None or row.overall_score is None:
+        return {}
+    rounded = math.floor(row.overall_score + 0.5)  # half up, as people round
+    return {"plusresilient_quality_band": row.overall_band,
+            "plusresilient_quality_score": f"{rounded:03d}"}
+
+
+# -- the scheduled link re-check --------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class RecheckResult:
+    checked: int
+    changed: list[str]
+    datasets: list[str]
+
+
+def recheck_links(older_than: datetime.timedelta) -> RecheckResult:
+    """Check again every stored link older than ``older_than``; the datasets
+    (active, of a scored type) whose resources use a link that changed verdict
+    or status are returned for rescoring."""
+    rows = LinkCheck.older_than(_utcnow() - older_than)
+    before = {row.url: (row.ok, row.status) for row in rows}
+    checked = _check_within(list(before), deadline=None)
+    _save_link_checks(checked.values())
+    model.Session.commit()
+    changed = [url for url, status in checked.items()
+               if (status.ok, status.status) != before[url]]
+    return RecheckResult(checked=len(checked), changed=changed,
+                         datasets=_datasets_linking(changed))
+
+
+def _datasets_linking(urls: list[str]) -> list[str]:
+    if not urls:
+        return []
+    rows = (model.Session.query(model.Package.id)
+            .join(model.Resource, model.Resource.package_id == model.Package.id)
+            .filter(model.Resource.url.in_(urls), model.Resource.state == "active",
+                    model.Package.state == "active", model.Package.type.in_(config.scored_types()))
+            .distinct())
+    return sorted(row.id for row in rows)
+
+
+# -- small helpers -----------------------------------------------------------------------
+
+def _utcnow() -> datetime.datetime:
+    """To the second: the stored moment equals the one the report shows."""
+    return utcnow().replace(microsecond=0)
+
+
+def _parse_moment(text: str) -> datetime.datetime:
+    moment = datetime.datetime.fromisoformat(text)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def _loads(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
