@@ -7,7 +7,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.plusresilient import entity_labels, home, labels, vocabularies
+from ckanext.plusresilient import entity_labels, home, labels, search, vocabularies
 from ckanext.plusresilient.feedback.access import caller_of, moderated_organization_ids
 from ckanext.plusresilient.field_values import values_of
 from ckanext.plusresilient.harvesters import provenance
@@ -21,6 +21,7 @@ __all__ = [
     "plusresilient_use_cases_of",
     "plusresilient_dataset_names_text",
     "plusresilient_quality",
+    "plusresilient_quality_badge",
     "plusresilient_quality_band_label",
     "plusresilient_quality_dimension_label",
     "plusresilient_quality_indicator_label",
@@ -117,6 +118,14 @@ def plusresilient_quality(package_id: str, history: bool = False) -> dict[str, A
     except (tk.ObjectNotFound, tk.NotAuthorized):
         return None
     return quality if quality.get("status") == "scored" else None
+
+
+def plusresilient_quality_badge(package_id: str) -> dict[str, Any] | None:
+    """What a result list's badge needs (band, score, MQA points), as
+    plusresilient_quality gives it: for a dataset a search of this request
+    listed, read with the other results in one query; else through the action."""
+    listed, badge = search.listed_badge(package_id)
+    return badge if listed else plusresilient_quality(package_id)
 
 
 def plusresilient_quality_band_label(band: str | None) -> str:

@@ -49,7 +49,7 @@ class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):
         return search.index_fields(pkg_dict)
 
     def after_dataset_search(self, search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
-        return search.label_facets(search_results)
+        return search.after_search(search_results)
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         jobs.after_dataset_saved(context, pkg_dict)

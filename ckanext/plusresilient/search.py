@@ -27,12 +27,13 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan import model
+from flask import g, has_request_context
 
 from ckanext.plusresilient import config, vocabularies
 from ckanext.plusresilient.field_values import values_of
 from ckanext.plusresilient.labels import current_language, dataset_type_labels, quality_band_labels
 from ckanext.plusresilient.model import HarvestRecord
-from ckanext.plusresilient.scoring.dataset import BANDS, index_values
+from ckanext.plusresilient.scoring.dataset import BANDS, badges, index_values
 
 # record field -> vocabulary; each is indexed as vocab_<field>
 INDEXED_VOCABULARY_FIELDS: dict[str, str] = {
@@ -140,6 +141,47 @@ def harvest_sources(package_id: str) -> list[str]:
                 .filter(HarvestObject.package_id == package_id,
                         HarvestObject.current.is_(True))]
     return sorted(set(ids))
+
+
+def after_search(search_results: dict[str, Any]) -> dict[str, Any]:
+    """The plugin's after_dataset_search: facet labels, and the page's ids
+    kept for the quality badges."""
+    remember_listed(search_results)
+    return label_facets(search_results)
+
+
+# -- the quality badges of a page of results -------------------------------------------
+# A result list shows a badge per dataset. Each read through
+# plusresilient_quality_show would be an auth check and a report per result;
+# the results are already what the caller may see, so the badges of all the
+# datasets one request listed are read together, once, when the first is shown.
+
+_LISTED = "plusresilient_listed"
+_BADGES = "plusresilient_badges"
+
+
+def remember_listed(search_results: dict[str, Any]) -> None:
+    """Note the ids of the results this request may show (nothing is read yet:
+    an API search shows no badge)."""
+    if not has_request_context():
+        return
+    listed = g.setdefault(_LISTED, set())
+    listed.update(result["id"] for result in search_results.get("results") or ()
+                  if isinstance(result, dict) and isinstance(result.get("id"), str))
+
+
+def listed_badge(package_id: str) -> tuple[bool, dict[str, Any] | None]:
+    """``(True, badge or None)`` for a dataset this request's searches listed
+    (read with every other listed one the first time); ``(False, None)`` for
+    another, which the caller must read with its access check."""
+    if not has_request_context() or package_id not in (g.get(_LISTED) or ()):
+        return False, None
+    known: dict[str, Any] = g.setdefault(_BADGES, {})
+    if package_id not in known:
+        unread = [listed for listed in g.get(_LISTED) if listed not in known]
+        found = badges(unread)
+        known.update({listed: found.get(listed) for listed in unread})
+    return True, known[package_id]
 
 
 def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:

@@ -133,3 +133,33 @@ def test_check_again_without_the_csrf_token_is_refused_to_a_logged_in_editor(app
     assert app.post(url + "/refresh", data={}, follow_redirects=False).status_code == 400
     token = csrf_token(app.get(url).body)
     assert app.post(url + "/refresh", data={"_csrf_token": token}, follow_redirects=False).status_code == 302
+
+
+def test_a_page_of_results_reads_its_badges_in_one_query(app, sysadmin):
+    """Each badge used to go through plusresilient_quality_show: an auth check
+    and a report read per result (20 on a full page)."""
+    import sqlalchemy as sa
+    from ckan import model
+
+    scored = [_scored(sysadmin, title=f"Scored dataset {number}") for number in range(4)]
+    SVRCDataset(title="Never scored")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "plusresilient_quality" in statement:
+            statements.append(statement)
+
+    sa.event.listen(model.meta.engine, "before_cursor_execute", count)
+    try:
+        page = app.get("/dataset/").body
+    finally:
+        sa.event.remove(model.meta.engine, "before_cursor_execute", count)
+
+    assert len(statements) == 1, statements
+    for dataset in scored:
+        shown = call_action("plusresilient_quality_show", id=dataset["id"])
+        link = f'href="/dataset/{dataset["name"]}/quality"'
+        badge = page.split(link, 1)[1].split("</a>", 1)[0]
+        assert f'data-band="{shown["overall"]["band"]}"' in badge
+        assert f'{round(shown["overall"]["score"])}/100' in badge
+    assert page.count("plusresilient-quality-badge") == 4  # none for the unscored one
