@@ -214,7 +214,6 @@ SUMMARY_GROUPS = {
     # every source that publishes the dataset, as the directory counts it
     "harvest_source": HARVEST_SOURCES_FIELD,
 }
-QUALITY_BAND_FIELD = "plusresilient_quality_band"
 
 
 def _band_counts(counts: dict[str, int], total: int) -> dict[str, int]:
@@ -223,7 +222,9 @@ def _band_counts(counts: dict[str, int], total: int) -> dict[str, int]:
     return bands
 
 
-def _search_facets(user: str | None, fq: str, fields: list[str]) -> dict[str, Any]:
+def facet_counts(user: str | None, fq: str, fields: list[str]) -> dict[str, Any]:
+    """A search of what ``user`` can find (private datasets included) for its
+    count and every value of each facet field, no rows."""
     return tk.get_action("package_search")(
         {"user": user},
         {"q": "", "fq": fq, "rows": 0, "facet": "true", "facet.field": fields,
@@ -248,17 +249,17 @@ def quality_summary(user: str | None, by: str | None) -> dict[str, Any]:
     types = " OR ".join(f'"{name}"' for name in config.scored_types())
     scope = f"+dataset_type:({types})"
     group_field = SUMMARY_GROUPS.get(by or "")
-    everything = _search_facets(user, scope, [QUALITY_BAND_FIELD] + ([group_field] if by else []))
+    everything = facet_counts(user, scope, [QUALITY_BAND_FACET] + ([group_field] if by else []))
     summary: dict[str, Any] = {
         "by": by,
         "total": everything["count"],
-        "bands": _band_counts(everything["facets"].get(QUALITY_BAND_FIELD, {}), everything["count"]),
+        "bands": _band_counts(everything["facets"].get(QUALITY_BAND_FACET, {}), everything["count"]),
         "groups": [],
     }
     if not by:
         return summary
     group_totals = everything["facets"].get(group_field, {})
-    per_band = {band: _search_facets(user, f"{scope} +{QUALITY_BAND_FIELD}:{band}",
+    per_band = {band: facet_counts(user, f"{scope} +{QUALITY_BAND_FACET}:{band}",
                                      [group_field])["facets"].get(group_field, {})
                 for band in BANDS}
     keys = sorted(group_totals, key=lambda key: (-group_totals[key], key))

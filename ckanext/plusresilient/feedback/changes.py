@@ -121,7 +121,7 @@ def _resource_of(resource_id: Any, package: model.Package) -> bool:
 
 
 def create(who: Caller, package: model.Package, params: dict[str, Any], *,
-           rescore: bool = True) -> Feedback:
+           rescore: bool) -> Feedback:
     """Add a new item (a rating replaces the rater's previous one), announce
     it, and mail it after the commit. Access has been checked."""
     new = validate_new(params, package)
@@ -151,7 +151,7 @@ def create(who: Caller, package: model.Package, params: dict[str, Any], *,
 
 
 def set_status(item: Feedback, package: model.Package, status: str, *,
-               rescore: bool = True) -> Feedback:
+               rescore: bool) -> Feedback:
     """``status`` is one of STATUSES (the action's schema checked it)."""
     counted = _counts(item)
     item.status, item.updated = status, utcnow()
@@ -160,7 +160,7 @@ def set_status(item: Feedback, package: model.Package, status: str, *,
 
 
 def moderate(item: Feedback, package: model.Package, moderation: str, *,
-             rescore: bool = True) -> Feedback:
+             rescore: bool) -> Feedback:
     """A moderator's decision (one of MODERATION_STATES, checked by the
     action's schema); it also clears the flags counted so far (the flaggers
     cannot flag the same item again)."""
@@ -183,14 +183,14 @@ def add_reply(item: Feedback, who: Caller, text: Any) -> FeedbackReply:
     return reply
 
 
-def delete(item: Feedback, package: model.Package, *, rescore: bool = True) -> None:
+def delete(item: Feedback, package: model.Package, *, rescore: bool) -> None:
     counted = _counts(item)
     item.state, item.updated = "deleted", utcnow()
     _after_change(item, package, counted, rescore=rescore)
 
 
 def flag(item: Feedback, package: model.Package, who: Caller, reason: Any, *,
-         rescore: bool = True) -> bool:
+         rescore: bool) -> bool:
     """Record the caller's flag; True when it was new. Hides the item at the
     configured count."""
     if who.identity is None:
@@ -221,12 +221,13 @@ def _counts(item: Feedback) -> bool:
     return item.kind == "rating" or (item.kind == "report" and item.status in OPEN_STATUSES)
 
 
-def _after_change(item: Feedback, package: model.Package, counted_before: bool,
-                  made_public: bool = False, rescore: bool = True) -> None:
+def _after_change(item: Feedback, package: model.Package, counted_before: bool, *,
+                  rescore: bool, made_public: bool = False) -> None:
     """Within the change's transaction: what the change sets off. The score
-    is redone (after the commit) when the item counted for it before or does now."""
-    if rescore and (counted_before or _counts(item)) and config.quality_auto() \
-            and package.type in config.scored_types():
+    is redone (after the commit) when the item counted for it before or does
+    now, and ``rescore`` (the action's jobs.scoring_wanted: quality.auto on,
+    no NO_SCORING in its context) says so."""
+    if rescore and (counted_before or _counts(item)) and package.type in config.scored_types():
         jobs.schedule_scoring(package.id)
     if made_public:
         notify.record_activity(item, package)

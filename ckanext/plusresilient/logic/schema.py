@@ -58,17 +58,12 @@ def _schema(**fields: list[Validator]) -> Schema:
     return {**fields, **_unknown_dropped()}
 
 
-def _with_page(default_limit: int) -> Callable[..., Schema]:
-    """``_page`` with its limit bound (validator_args passes validators only)."""
-    def page(default: Validator, plusresilient_whole_number: Validator) -> Schema:
-        return {
-            "limit": [default(default_limit), plusresilient_whole_number(0, MAX_INTEGER)],
-            "offset": [default(0), plusresilient_whole_number(0, MAX_INTEGER)],
-        }
-    return validator_args(page)
-
-
-_feedback_page = _with_page(FEEDBACK_DEFAULT_LIMIT)
+@validator_args
+def _feedback_page(default: Validator, plusresilient_whole_number: Validator) -> Schema:
+    return {
+        "limit": [default(FEEDBACK_DEFAULT_LIMIT), plusresilient_whole_number(0, MAX_INTEGER)],
+        "offset": [default(0), plusresilient_whole_number(0, MAX_INTEGER)],
+    }
 
 
 @validator_args

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import ckan.plugins.toolkit as tk
 from ckan import model
 
 from ckanext.plusresilient import config, search
@@ -68,17 +67,6 @@ def _dataset_counts(user: str | None, source_ids: list[str]) -> dict[str, int]:
         return {}
     field = search.HARVEST_SOURCES_FIELD
     quoted = " OR ".join(f'"{source_id}"' for source_id in source_ids)
-    result = tk.get_action("package_search")(
-        {"user": user},
-        {
-            "q": "",
-            "fq": f"{field}:({quoted})",
-            "rows": 0,
-            "facet": "true",
-            "facet.field": [field],
-            "facet.limit": -1,
-            "include_private": True,
-        },
-    )
+    result = search.facet_counts(user, f"{field}:({quoted})", [field])
     counts = result.get("facets", {}).get(field, {})
     return {source_id: int(counts.get(source_id, 0)) for source_id in source_ids}
