@@ -34,9 +34,10 @@ import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan import model
 try:  # CKAN >= 2.12 indexes explicitly, so a caller may defer the Solr commit
-    from ckan.logic import index_update_package
+    from ckan.logic import (index_update_package, index_update_package_dicts,
+                            package_show_default_and_custom_schemas)
 except ImportError:  # pragma: no cover - CKAN 2.11
-    index_update_package = None
+    index_update_package = index_update_package_dicts = package_show_default_and_custom_schemas = None
 from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
@@ -246,7 +247,7 @@ class SVRCHarvester(HarvesterBase):
     def import_stage(self, harvest_object: HarvestObject) -> bool | str:
         context = {**self.import_context, "user": self._get_user_name(), "ignore_auth": True}
         source_id = harvest_object.harvest_source_id
-        record = HarvestRecord.get(source_id, harvest_object.guid)
+        record, known = _records_of(source_id, harvest_object.guid)
         try:
             content = json.loads(harvest_object.content)
             if not content.get("delete"):
@@ -265,14 +266,15 @@ class SVRCHarvester(HarvesterBase):
         owner_org = _owner_org(source_id)  # a source is a dataset of type harvest
         if owner_org:
             package["owner_org"] = owner_org
-        # this source's own record, else the one by which another source (or
-        # this one, before a clearsource) made a dataset of this identity
-        known = record if record is not None and record.package_id else HarvestRecord.package_for(
-            harvest_object.guid)
         existing_id = known.package_id if known is not None else None
         if record is None:
             record = HarvestRecord(source_id=source_id, identifier=harvest_object.guid)
             model.Session.add(record)
+        # set now, so that the dataset's save writes the record once; a
+        # failed save rolls them back with it
+        record.withdrawn = None
+        record.remote_modified = content["listed"].get("modified")
+        record.mapping_digest = mapping_digest(harvest_object.source.config)
         try:
             if existing_id and _package_exists(existing_id):
                 written = self._update(existing_id, package, harvest_object, context)
@@ -297,9 +299,6 @@ class SVRCHarvester(HarvesterBase):
             return False
         record.package_id = written["id"]
         record.package_name = written["name"]
-        record.withdrawn = None
-        record.remote_modified = content["listed"].get("modified")
-        record.mapping_digest = mapping_digest(harvest_object.source.config)
         harvest_object.save()
         return True
 
@@ -324,16 +323,23 @@ class SVRCHarvester(HarvesterBase):
         incoming = package.get("resources") or []
         package["resources"] = resources.match(incoming, [], {})
         package["id"] = record.package_id = package_id or str(uuid.uuid4())
-        HarvestedDataset.forget(package["id"])
+        record.package_name = package["name"]
+        if package_id:  # a fresh uuid has nothing recorded
+            HarvestedDataset.forget(package["id"])
         if index_update_package is None:  # CKAN < 2.12 indexes at commit, with a Solr commit
             _make_current(harvest_object, package["id"], new=True)
             model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
             written = tk.get_action("package_create")(dict(context), package)
         else:
-            written = tk.get_action("package_create")(dict(context, defer_commit=True), package)
-            _make_current(harvest_object, written["id"], new=True)
-            index_update_package(dict(context), written["id"], defer_commit=True)
-        _remember(written, package, incoming, [])
+            # return_id_only: package_create's own package_show would be
+            # thrown away, the index needs one made after _make_current anyway
+            created_id = tk.get_action("package_create")(
+                dict(context, defer_commit=True, return_id_only=True), package)
+            _make_current(harvest_object, created_id, new=True)
+            shown = package_show_default_and_custom_schemas(dict(context), created_id)
+            index_update_package_dicts(shown, defer_commit=True)
+            written = shown[1]
+        _remember(written, package, incoming, [], new=not package_id)
         return written
 
     @staticmethod
@@ -434,10 +440,11 @@ MAPPING_REVISION = "3"
 
 
 def _remember(written: dict[str, Any], package: dict[str, Any],
-              incoming: list[dict[str, Any]], edited: list[str]) -> None:
+              incoming: list[dict[str, Any]], edited: list[str], new: bool = False) -> None:
     """What this import wrote, for the next one: the source's values and
-    which distribution became which resource."""
-    harvested = HarvestedDataset.get(written["id"])
+    which distribution became which resource (``new``: a dataset created
+    under a fresh id, of which nothing can be recorded yet)."""
+    harvested = None if new else HarvestedDataset.get(written["id"])
     if harvested is None:
         harvested = HarvestedDataset(package_id=written["id"])
         model.Session.add(harvested)
@@ -486,6 +493,22 @@ def _make_latest_current(package_id: str) -> None:
               .first()) if holding else None
     if latest is not None:
         latest.current = True
+
+
+def _records_of(source_id: str, identifier: str) -> tuple[HarvestRecord | None, HarvestRecord | None]:
+    """This source's record of the identity, and the record by which a
+    dataset was made of it: this source's own if it has one, else
+    ``HarvestRecord.package_for``'s choice (another source's, or this
+    one's before a clearsource). One query instead of two, per dataset."""
+    rows = (model.Session.query(HarvestRecord)
+            .filter(HarvestRecord.identifier == identifier,
+                    sa.or_(HarvestRecord.source_id == source_id, HarvestRecord.package_id.isnot(None)))
+            .order_by(HarvestRecord.withdrawn.isnot(None), HarvestRecord.last_seen.desc())
+            .all())
+    own = next((row for row in rows if row.source_id == source_id), None)
+    if own is not None and own.package_id:
+        return own, own
+    return own, next((row for row in rows if row.package_id), None)
 
 
 def _owner_org(package_id: str) -> str | None:

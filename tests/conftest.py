@@ -22,6 +22,17 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
     reset_db()
     for plugin in MIGRATED_PLUGINS:
         migrate_db_for(plugin)
+    # CKAN empties its tables one by one: the trend's running sums may have
+    # been emptied before the datasets whose removal then took their share
+    _empty_running_sums()
+
+
+def _empty_running_sums() -> None:
+    import sqlalchemy as sa
+    from ckan import model
+
+    model.Session.execute(sa.text("DELETE FROM plusresilient_quality_trend"))
+    model.Session.commit()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -6,6 +6,7 @@ possible, so a test states only the fields it is about.
 from __future__ import annotations
 
 import datetime
+import json
 import uuid
 
 import factory
@@ -15,6 +16,7 @@ from ckan.tests import factories
 from ckanext.plusresilient.model import Feedback, FeedbackReply, LinkCheck, Quality, QualityHistory
 from ckanext.plusresilient.quality.metadata import MAX_POINTS, band_for
 from ckanext.plusresilient.quality.score import overall_band
+from ckanext.plusresilient.scoring.dataset import failed_indicators
 
 
 class Cluster(factories.Organization):
@@ -81,6 +83,9 @@ class QualityRow(_Row):
     metadata_points = factory.LazyAttribute(lambda row: round(row.overall_score * MAX_POINTS / 100))
     metadata_band = factory.LazyAttribute(lambda row: band_for(row.metadata_points))
     report = None
+    # as the scoring job keeps them beside the report
+    failed_indicators = factory.LazyAttribute(
+        lambda row: failed_indicators(json.loads(row.report)) if row.report else None)
 
 
 class QualityHistoryRow(_Row):

@@ -60,17 +60,22 @@ def dataset_type_labels() -> dict[str, str]:
     }
 
 
+QUALITY_BANDS: Labels = {
+    "excellent": lambda: tk._("Excellent"),
+    "good": lambda: tk._("Good"),
+    "sufficient": lambda: tk._("Sufficient"),
+    "bad": lambda: tk._("Bad"),
+}
+
+
 def quality_band_labels() -> dict[str, str]:
-    return {
-        "excellent": tk._("Excellent"),
-        "good": tk._("Good"),
-        "sufficient": tk._("Sufficient"),
-        "bad": tk._("Bad"),
-    }
+    return {band: label() for band, label in QUALITY_BANDS.items()}
 
 
 def band_label(band: str | None) -> str:
-    return quality_band_labels().get(band or "") or tk._("Not scored yet")
+    """One band's label (a page of results labels twenty: one lookup each)."""
+    label = QUALITY_BANDS.get(band or "")
+    return label() if label else tk._("Not scored yet")
 
 
 QUALITY_DIMENSIONS: Labels = {

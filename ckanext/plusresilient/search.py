@@ -33,7 +33,8 @@ from ckanext.plusresilient import config, vocabularies
 from ckanext.plusresilient.field_values import values_of
 from ckanext.plusresilient.labels import current_language, dataset_type_labels, quality_band_labels
 from ckanext.plusresilient.model import HarvestRecord
-from ckanext.plusresilient.scoring.dataset import BANDS, badges, index_values
+from ckanext.plusresilient.quality.metadata import INDICATOR_BY_KEY
+from ckanext.plusresilient.scoring.dataset import BANDS, FAILED_INDICATORS_FIELD, badges, index_values
 
 # record field -> vocabulary; each is indexed as vocab_<field>
 INDEXED_VOCABULARY_FIELDS: dict[str, str] = {
@@ -122,25 +123,41 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         sources = harvest_sources(pkg_dict["id"])
         if sources:
             pkg_dict[HARVEST_SOURCES_FIELD] = sources
+        pkg_dict.update(band_by_group(pkg_dict))
     return pkg_dict
+
+
+def band_by_group(pkg_dict: dict[str, Any]) -> dict[str, list[str]]:
+    """The dataset's band paired with each of its groups ("good:IT"), one
+    field per grouping of the summary: facets on these count every group's
+    bands in the one search that counts the groups."""
+    band = pkg_dict.get(QUALITY_BAND_FACET)
+    if not band:
+        return {}
+    fields = {}
+    for by, field in SUMMARY_GROUPS.items():
+        keys = values_of(pkg_dict.get(field))
+        if keys:
+            fields[BAND_BY_GROUP[by]] = [f"{band}:{key}" for key in keys]
+    return fields
 
 
 def harvest_sources(package_id: str) -> list[str]:
     """The ids of the harvest sources that publish the dataset now.
 
     Our harvesters' records that hold it (package_id set, not withdrawn),
-    and the source of its current harvest object: the source importing the
-    dataset right now writes its record only after the dataset is indexed,
-    and ckanext-harvest's own harvesters keep no record at all.
+    and the source of its current harvest object: ckanext-harvest's own
+    harvesters keep no record at all.
     """
-    ids = [record.source_id for record in HarvestRecord.sources_of(package_id)]
+    held = model.Session.query(HarvestRecord.source_id).filter(
+        HarvestRecord.package_id == package_id, HarvestRecord.withdrawn.is_(None))
     if p.plugin_loaded("harvest"):  # without it, there may be no harvest_object table
         from ckanext.harvest.model import HarvestObject
 
-        ids += [source_id for (source_id,) in model.Session.query(HarvestObject.harvest_source_id)
-                .filter(HarvestObject.package_id == package_id,
-                        HarvestObject.current.is_(True))]
-    return sorted(set(ids))
+        # one round trip: this runs for every dataset indexed
+        held = held.union(model.Session.query(HarvestObject.harvest_source_id).filter(
+            HarvestObject.package_id == package_id, HarvestObject.current.is_(True)))
+    return sorted({source_id for (source_id,) in held})
 
 
 def after_search(search_results: dict[str, Any]) -> dict[str, Any]:
@@ -216,6 +233,10 @@ SUMMARY_GROUPS = {
 }
 
 
+#: ``by`` -> the field holding "<band>:<group key>" (see band_by_group).
+BAND_BY_GROUP = {by: f"vocab_quality_band_by_{by}" for by in SUMMARY_GROUPS}
+
+
 def _band_counts(counts: dict[str, int], total: int) -> dict[str, int]:
     bands = {band: int(counts.get(band, 0)) for band in BANDS}
     bands["not_scored"] = total - sum(bands.values())
@@ -243,32 +264,84 @@ def _group_labels(by: str, result: dict[str, Any], keys: list[str]) -> dict[str,
     return {item["name"]: item.get("display_name") or item["name"] for item in items}
 
 
-def quality_summary(user: str | None, by: str | None) -> dict[str, Any]:
+def quality_summary(user: str | None, by: str | None, organization_id: str | None = None,
+                    countries: tuple[str, ...] = ()) -> dict[str, Any]:
     """What plusresilient_quality_summary documents, counted as ``user``
-    finds datasets (one search, plus one per band when grouped)."""
-    types = " OR ".join(f'"{name}"' for name in config.scored_types())
-    scope = f"+dataset_type:({types})"
-    group_field = SUMMARY_GROUPS.get(by or "")
-    everything = facet_counts(user, scope, [QUALITY_BAND_FACET] + ([group_field] if by else []))
+    finds datasets, within one organization and some countries when given.
+
+    One search counts the bands, every grouping's groups and each group's
+    bands (the band_by_group fields); the dashboard asks for all four
+    groupings in one request, so the search is kept for the request."""
+    counted = _summary_search(user, _scope(organization_id, countries))
+    total = counted["count"]
+    facets = counted["facets"]
     summary: dict[str, Any] = {
         "by": by,
-        "total": everything["count"],
-        "bands": _band_counts(everything["facets"].get(QUALITY_BAND_FACET, {}), everything["count"]),
+        "total": total,
+        "bands": _band_counts(facets.get(QUALITY_BAND_FACET, {}), total),
         "groups": [],
     }
     if not by:
         return summary
-    group_totals = everything["facets"].get(group_field, {})
-    per_band = {band: facet_counts(user, f"{scope} +{QUALITY_BAND_FACET}:{band}",
-                                     [group_field])["facets"].get(group_field, {})
-                for band in BANDS}
+    group_totals = facets.get(SUMMARY_GROUPS[by], {})
+    per_group: dict[str, dict[str, int]] = {}
+    for value, count in facets.get(BAND_BY_GROUP[by], {}).items():
+        band, _, key = value.partition(":")
+        per_group.setdefault(key, {})[band] = count
     keys = sorted(group_totals, key=lambda key: (-group_totals[key], key))
-    labels = _group_labels(by, everything, keys)
+    labels = _group_labels(by, counted, keys)
     summary["groups"] = [{
         "key": key,
         "label": labels.get(key, key),
         "total": group_totals[key],
-        "bands": _band_counts({band: counts.get(key, 0) for band, counts in per_band.items()},
-                              group_totals[key]),
+        "bands": _band_counts(per_group.get(key, {}), group_totals[key]),
     } for key in keys]
     return summary
+
+
+def failing_indicators(user: str | None, limit: int, organization_id: str | None = None,
+                       countries: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What plusresilient_quality_indicators documents: the indicators failed
+    by the largest share of the scored datasets ``user`` finds, counted by
+    the facet of the failed keys (the summary's search). Dimension, label
+    (English) and the points a failure loses come from the indicator table;
+    keys it no longer has are left out."""
+    counted = _summary_search(user, _scope(organization_id, countries))
+    facets = counted["facets"]
+    scored = sum(facets.get(QUALITY_BAND_FACET, {}).values())
+    found = []
+    for key, failed in facets.get(FAILED_INDICATORS_FIELD, {}).items():
+        spec = INDICATOR_BY_KEY.get(key)
+        if spec is not None and failed:
+            found.append({"key": key, "dimension": spec.dimension, "label": spec.label,
+                          "failed": failed, "share": failed / scored,
+                          "points_lost": failed * spec.points})
+    found.sort(key=lambda item: (-item["failed"], -item["points_lost"], item["key"]))
+    return {"scored": scored, "indicators": found[:limit]}
+
+
+def _scope(organization_id: str | None, countries: tuple[str, ...]) -> str:
+    """The datasets of the catalogue's figures: the scored types, within one
+    organization and some countries when given."""
+    types = " OR ".join(f'"{name}"' for name in config.scored_types())
+    scope = f"+dataset_type:({types})"
+    if organization_id:
+        scope += f' +owner_org:"{organization_id}"'
+    if countries:
+        scope += " +vocab_country:(" + " OR ".join(f'"{code}"' for code in countries) + ")"
+    return scope
+
+
+_SUMMARY_SEARCHES = "plusresilient_summary_searches"
+
+
+def _summary_search(user: str | None, scope: str) -> dict[str, Any]:
+    """The one search of the summaries and the failing indicators (bands,
+    groups, bands per group, failed keys), kept for the rest of the request:
+    the dashboard asks for all of them at once."""
+    kept = g.setdefault(_SUMMARY_SEARCHES, {}) if has_request_context() else {}
+    if (user, scope) not in kept:
+        fields = [QUALITY_BAND_FACET, *SUMMARY_GROUPS.values(), *BAND_BY_GROUP.values(),
+                  FAILED_INDICATORS_FIELD]
+        kept[(user, scope)] = facet_counts(user, scope, fields)
+    return kept[(user, scope)]

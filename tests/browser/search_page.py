@@ -20,8 +20,9 @@ def _exactly(text: str) -> re.Pattern[str]:
 
 
 def facet(page: Page, title: str) -> Locator:
-    """A facet's list of items, found by its (translated) title."""
-    return page.get_by_role("navigation", name=f"Filter by: {title}")
+    """A facet's list of items, found by its (translated) title: the list is
+    named "Filter by: <title>" in the page's language."""
+    return page.get_by_role("navigation", name=re.compile(rf":\s*{re.escape(title)}$"))
 
 
 def facet_heading(page: Page, title: str) -> Locator:

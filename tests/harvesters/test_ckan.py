@@ -77,3 +77,28 @@ def test_a_dkan_portal_is_listed_and_read_one_by_one():
         summary = run_source(source["id"])
         assert (summary.created, summary.updated, summary.deleted) == (0, 1, 1), summary
         assert [d["title"] for d in datasets()] == ["Social welfare benefits"]
+
+
+def test_an_update_that_fails_to_save_is_imported_again_next_time(portal):
+    """The record's source date and mapping digest are what gather compares
+    to skip a dataset: they are set before the save (one write), so they
+    must go with a save that fails, or the change would never come in."""
+    from ckan import model
+    from ckanext.plusresilient.model import HarvestRecord
+
+    package = portal.add("Asili nido comunali")
+    source = make_source(portal.api_url)
+    assert run_source(source["id"]).created == 1
+    package.update(metadata_modified="2024-06-01T08:00:00.000000", notes="Aggiornato.",
+                   extras=[{"key": "issued", "value": "2024-13-45"}])  # a date the schema refuses
+
+    failed = run_source(source["id"])
+
+    assert (failed.updated, failed.errors) == (0, 1), failed
+    model.Session.remove()
+    (record,) = model.Session.query(HarvestRecord).all()
+    assert record.remote_modified == "2024-01-10T08:00:00.000000"
+    package["extras"] = []
+    again = run_source(source["id"])
+    assert (again.updated, again.unchanged, again.errors) == (1, 0, 0), again
+    assert datasets()[0]["notes"] == "Aggiornato."

@@ -123,3 +123,28 @@ def test_links_default_age_is_the_configured_one(cli, server, scoring_queue):
 
     assert "re-checked 1 links, 0 changed; 0 datasets to rescore" in result.output
     assert not server.hits[("HEAD", "/a.csv")] and server.hits[("HEAD", "/b.csv")] == 1
+
+
+@pytest.mark.ckan_config("ckanext.plusresilient.quality.auto", "false")
+def test_score_all_queued_goes_to_the_workers_in_chunks(cli, scoring_queue, monkeypatch):
+    """One job per chunk, not per dataset: a job costs the worker a fork and
+    a new database connection, more than scoring a dataset without checks."""
+    from ckan.lib import jobs as ckan_jobs
+
+    from ckanext.plusresilient import config
+
+    monkeypatch.setattr(jobs, "RESCORE_CHUNK", 2)
+    datasets = [SVRCDataset() for _ in range(5)]
+
+    result = quality(cli, "score", "--all", "--no-links", "--no-data", "--queue")
+
+    assert result.exit_code == 0, result.output
+    assert "queued 5 datasets in 3 jobs" in result.output
+    assert [len(job.args[0]) for job in scoring_queue.jobs] == [2, 2, 1]
+    assert all(Quality.get(dataset["id"]) is None for dataset in datasets)
+
+    ckan_jobs.Worker([config.quality_queue()]).work(burst=True)
+
+    model.Session.remove()
+    assert all(Quality.get(dataset["id"]).status == "scored" for dataset in datasets)
+    assert scoring_queue.job_ids == []

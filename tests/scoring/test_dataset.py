@@ -332,6 +332,21 @@ def test_an_unknown_or_deleted_dataset_is_not_scored(sysadmin_context):
 
 # -- the search index -------------------------------------------------------------------
 
+def test_the_failed_indicators_are_kept_beside_the_figures(server):
+    """The catalogue counts them from this column, never from the reports."""
+    dataset = SVRCDataset(tags=[], owner_org=Cluster()["id"], resources=[
+        {"url": "http://data.example.org/never-checked.csv", "format": "CSV"}])
+
+    quality.score_dataset(dataset["id"], with_links=False, with_data=False)
+
+    report = quality.annotation(dataset["id"])
+    failing = [i["key"] for i in report["metadata"]["indicators"] if i["passed"] is False]
+    not_assessable = [i["key"] for i in report["metadata"]["indicators"] if i["passed"] is None]
+    row = Quality.get(dataset["id"])
+    assert "keywords" in failing and not_assessable  # links not checked: not failed
+    assert row.failed_indicators == failing
+
+
 def test_band_facet_and_score_sort_come_from_the_stored_rows():
     organization = Cluster()["id"]
     scores = {"low": 20.4, "middle": 60.0, "high": 87.4, "top": 100.0}

@@ -192,6 +192,55 @@ def test_group_and_band_links_open_the_same_datasets_in_the_search(app, catalog)
     assert italy.select_one('td[data-series="not_scored"] a') is None
 
 
+def test_the_page_narrows_to_a_country_or_a_cluster(app, catalog):
+    spain = page(app, path="/quality?country=es")
+
+    assert spain.select_one(".plusresilient-dashboard")["data-total"] == "1"
+    assert band_rows(spain, "bands-by-country") == {"ES": counts(bad=1, label="Spain")}
+    assert list(band_rows(spain, "bands-by-cluster")) == ["svrc-andalucia"]
+    assert spain.select_one("#quality-filter-country option[selected]")["value"] == "ES"
+    cluster_link = figure(spain, "bands-by-cluster").select_one('td[data-series="bad"] a')["href"]
+    assert parse_qs(urlsplit(cluster_link).query) == {
+        "vocab_country": ["ES"], "organization": ["svrc-andalucia"],
+        "plusresilient_quality_band": ["bad"]}
+    trend = figure(spain, "trend").select("tbody tr")
+    assert int(trend[-1].select_one("td[data-datasets]")["data-datasets"]) == 1
+
+    veneto = page(app, path="/quality?organization=svrc-veneto")
+    assert veneto.select_one(".plusresilient-dashboard")["data-total"] == "3"
+    assert list(band_rows(veneto, "bands-by-country")) == ["IT"]
+    assert [(row["data-indicator"]) for row in figure(veneto, "indicators").select("tbody tr")] == [
+        "keywords", "temporal"]
+
+    nothing = page(app, path="/quality?country=FR")
+    assert nothing.select_one(".plusresilient-dashboard-empty")
+    assert nothing.select_one("#quality-filter-country")  # to widen it again
+
+
+@pytest.mark.parametrize("query", ["country=XX", "organization=no-such-cluster"])
+def test_an_unknown_filter_is_a_bad_request(app, catalog, query):
+    answer = app.get(f"/quality?{query}")
+    assert answer.status_code == 400
+
+
+def test_the_page_counts_every_grouping_in_one_search(app, catalog, monkeypatch):
+    """Four groupings by band used to be twenty searches per view."""
+    from ckan.lib.search.query import PackageSearchQuery
+
+    searches = []
+    run = PackageSearchQuery.run
+
+    def counted(self, query, *args, **kwargs):
+        searches.append(query.get("fq"))
+        return run(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(PackageSearchQuery, "run", counted)
+    page(app)
+
+    # the summaries' one search, and the example report's
+    assert len(searches) == 2
+
+
 def test_harvest_sources_are_named_and_linked(app, sysadmin_context):
     from ckan.lib import search
     from ckanext.harvest import model as harvest_model

@@ -103,3 +103,44 @@ def test_cluster_page_facets_its_datasets(app):
     assert "SVRC macro-scenario" in page.body
     assert "Care services in Veneto" in page.body
     assert "Social enterprises in Andalucia" not in page.body
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize("path", [
+    "/dataset/?q=social&page=2",
+    "/dataset/?vocab_country=IT&ext_note=caf%C3%A9&vocab_region=ITH3&sort=name+asc",
+    "/use-case/?vocab_svrc_scenario=public-services",
+    "/organization/svrc-veneto?vocab_svrc_scenario=social-smes",
+])
+def test_facet_links_are_the_ones_ckan_builds(app, path):
+    """Each item's link (built once per page, not by url_for per item) is the
+    string CKAN's add_url_param / remove_url_param give on that page."""
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(app.get(path).body, "html.parser")
+    links = [(item.find_parent("nav")["aria-label"], item) for item in page.select("ul.nav-facet a")]
+    assert links
+    with app.flask_app.test_request_context(path):
+        from ckan.config.middleware.flask_app import ckan_before_request
+
+        ckan_before_request()
+        for _, link in links:
+            name, _, value = _facet_of(link, path)
+            if link.find_parent("li").get("class") and "active" in link.find_parent("li")["class"]:
+                expected = tk.h.remove_url_param(name, value)
+            else:
+                expected = tk.h.add_url_param(new_params={name: value})
+            assert link["href"] == expected
+
+
+def _facet_of(link, path):
+    """(field, "=", value) of a facet link: the parameter it adds, or the one
+    of the page it takes away."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    page = parse_qsl(urlsplit(path).query)
+    linked = parse_qsl(urlsplit(link["href"]).query)
+    added = [pair for pair in linked if pair not in page]
+    removed = [pair for pair in page if pair not in linked and pair[0] != "page"]
+    name, value = (added or removed)[0]
+    return name, "=", value

@@ -112,9 +112,12 @@ def quality_refresh(not_empty: Validator, default: Validator,
 
 
 @validator_args
-def quality_summary(plusresilient_optional: Validator,
-                    plusresilient_one_of: Validator) -> Schema:
-    return _schema(by=[plusresilient_optional, plusresilient_one_of(SUMMARY_GROUPINGS)])
+def quality_summary(default: Validator, plusresilient_optional: Validator,
+                    plusresilient_one_of: Validator, plusresilient_identifier: Validator,
+                    plusresilient_country_codes: Validator) -> Schema:
+    return _schema(by=[plusresilient_optional, plusresilient_one_of(SUMMARY_GROUPINGS)],
+                   organization=[plusresilient_optional, plusresilient_identifier],
+                   country=[default(""), plusresilient_country_codes])
 
 
 @validator_args

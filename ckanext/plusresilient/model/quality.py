@@ -21,11 +21,12 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 from ckan.model import meta
+from sqlalchemy.dialects import postgresql
 from ckan.plugins import toolkit as tk
 
 from ckanext.plusresilient.timestamps import iso
 
-__all__ = ["Quality", "QualityHistory", "LinkCheck", "MAX_STORED_URL"]
+__all__ = ["Quality", "QualityHistory", "LinkCheck", "MAX_STORED_URL", "quality_trend_table"]
 
 #: Longer URLs are checked but not stored: a b-tree index entry must fit in a
 #: third of a PostgreSQL page, and such URLs are one-off query strings anyway.
@@ -46,6 +47,9 @@ quality_table = sa.Table(
     sa.Column("overall_band", sa.UnicodeText, nullable=True),
     sa.Column("report", sa.UnicodeText, nullable=True),
     sa.Column("error", sa.UnicodeText, nullable=True),
+    # the keys of the MQA indicators the report fails, for the catalogue's
+    # figures (scoring/catalog.py) without reading every report
+    sa.Column("failed_indicators", postgresql.ARRAY(sa.UnicodeText), nullable=True),
     extend_existing=True,
 )
 
@@ -62,6 +66,24 @@ quality_history_table = sa.Table(
     sa.Column("overall_score", sa.Float, nullable=False),
     sa.Column("overall_band", sa.UnicodeText, nullable=False),
     sa.Index("plusresilient_quality_history_package_idx", "package_id", "scored_at"),
+    extend_existing=True,
+)
+
+#: The trend's running sums per day and kind of visibility, kept equal to the
+#: history by triggers (migration 0005): see scoring/catalog.py.
+quality_trend_table = sa.Table(
+    "plusresilient_quality_trend",
+    tk.BaseModel.metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("package_type", sa.UnicodeText, primary_key=True),
+    sa.Column("owner_org", sa.UnicodeText, primary_key=True),      # "" for none
+    sa.Column("private", sa.Boolean, primary_key=True),
+    sa.Column("country", sa.UnicodeText, primary_key=True),        # "" for none
+    sa.Column("creator_user_id", sa.UnicodeText, primary_key=True),  # private without organization only
+    sa.Column("band", sa.UnicodeText, primary_key=True),
+    sa.Column("scorings", sa.Integer, nullable=False),   # scorings made that day
+    sa.Column("datasets", sa.Integer, nullable=False),   # change in the datasets counted
+    sa.Column("score_sum", sa.Numeric, nullable=False),  # change in the sum of their scores
     extend_existing=True,
 )
 

@@ -1,27 +1,31 @@
-"""Catalog-wide quality figures computed in PostgreSQL: the trend of the
-scores over time, and the MQA indicators failing most.
+"""The trend of the catalogue's quality over time, computed in PostgreSQL.
+(The bands and the indicators failed most are counted by the search index,
+in search.py.)
 
-Both read the quality tables and must count exactly the datasets the caller
-could find with ``package_search(include_private=True)``: active datasets of
-the scored types, public ones plus the private ones of the caller's
-organizations, every one for a sysadmin. That set (:func:`visibility_of` and
-``_VISIBLE``) is computed once, here, and used by both.
-
-Why SQL on ``package`` rather than the ids from Solr: a regional catalog holds
-tens of thousands of datasets, and the search API gives them at most
-``ckan.search.rows_max`` (1,000) a page; the dashboard would make dozens of
-Solr requests per view before its own two queries. Reading the permission
-straight from ``package`` keeps each figure one query, joined in the
-database. To stay equal to what search shows, the caller's side is CKAN's
-own: the user's permission labels come from the active IPermissionLabels
-plugin (``get_user_dataset_labels``), and the dataset's side translates the
-labels CKAN's default plugin gives a dataset ("public" for an active public
+It must count exactly the datasets the caller could find with
+``package_search(include_private=True)``: active datasets of the scored
+types, public ones plus the private ones of the caller's organizations,
+every one for a sysadmin. That set is computed once, here
+(:func:`visibility_of`), in terms ``package`` can answer: the user's
+permission labels come from the active IPermissionLabels plugin
+(``get_user_dataset_labels``), and the dataset's side translates the labels
+CKAN's default plugin gives a dataset ("public" for an active public
 dataset, "member-<organization>" for a private one in an organization,
 "creator-<user>" for a private one without, "collaborator-<dataset>" when
-collaborators are on) into conditions on ``package``. A site whose labels
-plugin labels datasets differently (CKAN's example plugin hides "Proposed:"
-datasets from everyone but their creator) gets the ids from the search index
-instead: slower, never wrong.
+collaborators are on) into conditions on ``package`` (``_VISIBLE``).
+
+Why not the ids from Solr: a national catalogue holds tens of thousands of
+datasets, and the search API gives them at most ``ckan.search.rows_max``
+(1,000) a page. Why not the history itself on each view: at 100,000
+datasets a pass over every scoring takes seconds. The trend is read from
+running sums per day, kept by triggers per kind of visibility (type,
+organization, privacy, country, creator) and band
+(``plusresilient_quality_trend``, migration 0005): the same conditions on
+those columns give any caller's trend from a few thousand rows. Two callers
+the sums cannot tell apart read the history, exactly and more slowly: a site
+whose labels plugin labels datasets differently (CKAN's example plugin hides
+"Proposed:" datasets from everyone but their creator) gets the ids from the
+search index, and a collaborator's shared datasets are added one by one.
 """
 from __future__ import annotations
 
@@ -43,7 +47,7 @@ __all__ = [
     "MAX_PERIODS",
     "Filters",
     "Visibility",
-    "failing_indicators",
+    "from_running_sums",
     "granularity_for",
     "ids_from_search",
     "trend",
@@ -215,6 +219,25 @@ SELECT min(h.scored_at) AS first, max(h.scored_at) AS last
 FROM plusresilient_quality_history AS h JOIN visible AS v ON v.id = h.package_id
 """
 
+# Both trend queries end alike: ``per_period`` holds each period's changes
+# (``at``, datasets, score_sum, one column per band); every period of the
+# series gets the running sum of the changes up to it.
+_RUNNING_PER_PERIOD = """periods AS (
+    SELECT start FROM generate_series(CAST(:first AS timestamp), CAST(:last AS timestamp),
+                                      CAST(:step AS interval)) AS start
+)
+SELECT p.start,
+       coalesce(sum(c.datasets) OVER running, 0) AS datasets,
+       sum(c.score_sum) OVER running AS score_sum,
+       coalesce(sum(c.excellent) OVER running, 0) AS excellent,
+       coalesce(sum(c.good) OVER running, 0) AS good,
+       coalesce(sum(c.sufficient) OVER running, 0) AS sufficient,
+       coalesce(sum(c.bad) OVER running, 0) AS bad
+FROM periods AS p LEFT JOIN per_period AS c ON c.at = p.start
+WINDOW running AS (ORDER BY p.start)
+ORDER BY p.start
+"""
+
 # Each history row holds from its scoring until the dataset's next scoring:
 # it counts in the periods from the one it was scored in up to, not
 # including, the one the next scoring falls in (a period counts, per dataset,
@@ -251,39 +274,73 @@ per_period AS (
     FROM changes
     GROUP BY at
 ),
-periods AS (
-    SELECT start FROM generate_series(CAST(:first AS timestamp), CAST(:last AS timestamp),
-                                      CAST(:step AS interval)) AS start
-)
-SELECT p.start,
-       coalesce(sum(c.datasets) OVER running, 0) AS datasets,
-       sum(c.score_sum) OVER running AS score_sum,
-       coalesce(sum(c.excellent) OVER running, 0) AS excellent,
-       coalesce(sum(c.good) OVER running, 0) AS good,
-       coalesce(sum(c.sufficient) OVER running, 0) AS sufficient,
-       coalesce(sum(c.bad) OVER running, 0) AS bad
-FROM periods AS p LEFT JOIN per_period AS c ON c.at = p.start
-WINDOW running AS (ORDER BY p.start)
-ORDER BY p.start
+{_RUNNING_PER_PERIOD}"""
+
+# The same figures from the running sums the triggers of migration 0005 keep
+# per day and kind of visibility (plusresilient_quality_trend): the history's
+# additions and removals, already summed per day, type, organization,
+# privacy, country and band. A visibility is a condition on those columns,
+# as _VISIBLE is on ``package`` (a private dataset without organization is
+# its creator's), so any caller's trend is a sum over a few thousand rows.
+_SUMS_VISIBLE = """
+    t.package_type = ANY(:types)
+    AND (:everything OR NOT t.private OR t.owner_org = ANY(:organization_ids)
+         OR (t.owner_org = '' AND t.creator_user_id = ANY(:creator_ids)))
+    AND (CAST(:organization_id AS text) IS NULL OR t.owner_org = :organization_id)
+    AND (cardinality(CAST(:countries AS text[])) = 0 OR t.country = ANY(:countries))
 """
+
+_SPAN_FROM_SUMS_SQL = f"""
+SELECT CAST(min(t.day) AS timestamp) AS first, CAST(max(t.day) AS timestamp) AS last
+FROM plusresilient_quality_trend AS t
+WHERE t.scorings > 0 AND {_SUMS_VISIBLE}
+"""
+
+_TREND_FROM_SUMS_SQL = f"""
+WITH per_period AS (
+    SELECT greatest(date_trunc(:unit, CAST(t.day AS timestamp)), CAST(:first AS timestamp)) AS at,
+           sum(t.datasets) AS datasets,
+           sum(t.score_sum) AS score_sum,
+           coalesce(sum(t.datasets) FILTER (WHERE t.band = 'excellent'), 0) AS excellent,
+           coalesce(sum(t.datasets) FILTER (WHERE t.band = 'good'), 0) AS good,
+           coalesce(sum(t.datasets) FILTER (WHERE t.band = 'sufficient'), 0) AS sufficient,
+           coalesce(sum(t.datasets) FILTER (WHERE t.band = 'bad'), 0) AS bad
+    FROM plusresilient_quality_trend AS t
+    WHERE {_SUMS_VISIBLE}
+    GROUP BY 1
+),
+{_RUNNING_PER_PERIOD}"""
 
 _STEPS = {"day": "1 day", "week": "1 week", "month": "1 month"}
 
 
-def trend(visibility: Visibility, filters: Filters = Filters()) -> dict[str, Any]:
+def from_running_sums(visibility: Visibility) -> bool:
+    """Whether the running sums can answer for this caller: not when the
+    visible set is a list of ids (a labels plugin of its own) or includes
+    datasets shared one by one (collaborators), which the sums do not keep
+    apart; the history answers those, exactly and more slowly."""
+    return visibility.ids is None and not visibility.collaborated_ids
+
+
+def trend(visibility: Visibility, filters: Filters = Filters(),
+          from_history: bool = False) -> dict[str, Any]:
     """Per period: how many visible datasets had been scored by its end, their
     average overall score and their bands, each dataset by its latest scoring
     at or before the period's end. ``granularity`` is None (and ``periods``
-    empty) when none of them was ever scored."""
+    empty) when none of them was ever scored. ``from_history`` reads the
+    history itself even where the running sums could answer (the reference
+    they are checked against)."""
     params = _visible_params(visibility, filters)
-    span = _execute(_SPAN_SQL, params)[0]
+    sums = from_running_sums(visibility) and not from_history
+    span = _execute(_SPAN_FROM_SUMS_SQL if sums else _SPAN_SQL, params)[0]
     if span.first is None:
         return {"granularity": None, "periods": []}
     granularity = granularity_for(span.first.date(), span.last.date())
     last = _period_start(span.last.date(), granularity)
     first = max(_period_start(span.first.date(), granularity),
                 _shift(last, granularity, -(MAX_PERIODS - 1)))
-    rows = _execute(_TREND_SQL, dict(params, step=_STEPS[granularity], unit=granularity,
+    rows = _execute(_TREND_FROM_SUMS_SQL if sums else _TREND_SQL,
+                    dict(params, step=_STEPS[granularity], unit=granularity,
                                      first=datetime.datetime.combine(first, datetime.time()),
                                      last=datetime.datetime.combine(last, datetime.time())))
     periods = []
@@ -298,66 +355,3 @@ def trend(visibility: Visibility, filters: Filters = Filters()) -> dict[str, Any
             "bands": {band: int(getattr(row, band)) for band in BANDS},
         })
     return {"granularity": granularity, "periods": periods}
-
-
-# -- failing indicators --------------------------------------------------------------------
-
-# The report column is text (JSON): cast once per row, then one row per
-# indicator verdict. "failed" is passed = false: an indicator not assessable
-# yet (passed null, e.g. a link not checked) has not failed and lost nothing.
-_INDICATORS_SQL = f"""
-WITH {_VISIBLE},
-scored AS (
-    SELECT q.package_id, CAST(q.report AS jsonb) -> 'metadata' -> 'indicators' AS indicators
-    FROM plusresilient_quality AS q JOIN visible AS v ON v.id = q.package_id
-    WHERE q.report IS NOT NULL
-),
-verdicts AS (
-    SELECT s.package_id,
-           i ->> 'key' AS key, i ->> 'dimension' AS dimension, i ->> 'label' AS label,
-           coalesce((i ->> 'points_max')::numeric, 0) - coalesce((i ->> 'points')::numeric, 0) AS lost
-    FROM scored AS s
-    CROSS JOIN LATERAL jsonb_array_elements(
-        CASE WHEN jsonb_typeof(s.indicators) = 'array' THEN s.indicators
-             ELSE CAST('[]' AS jsonb) END) AS i
-    WHERE i -> 'passed' = CAST('false' AS jsonb)
-),
-failing AS (
-    SELECT key, min(dimension) AS dimension, min(label) AS label,
-           count(DISTINCT package_id) AS failed, sum(lost) AS points_lost
-    FROM verdicts
-    WHERE key IS NOT NULL
-    GROUP BY key
-),
-total AS (SELECT count(*) AS scored FROM scored)
-SELECT t.scored, f.key, f.dimension, f.label, f.failed, f.points_lost
-FROM total AS t
-LEFT JOIN LATERAL (
-    SELECT * FROM failing ORDER BY failed DESC, points_lost DESC, key LIMIT :limit
-) AS f ON TRUE
-ORDER BY f.failed DESC, f.points_lost DESC, f.key
-"""
-
-
-def failing_indicators(visibility: Visibility, limit: int,
-                       filters: Filters = Filters()) -> dict[str, Any]:
-    """The ``limit`` MQA indicators failed by the largest share of the
-    visible scored datasets: ``{"scored", "indicators": [{"key",
-    "dimension", "label", "failed", "share", "points_lost"}]}``. Labels are
-    as stored (English); indicators nobody fails are left out."""
-    rows = _execute(_INDICATORS_SQL, dict(_visible_params(visibility, filters), limit=limit))
-    scored = rows[0].scored if rows else 0
-    return {"scored": scored, "indicators": [{
-        "key": row.key,
-        "dimension": row.dimension,
-        "label": row.label,
-        "failed": row.failed,
-        "share": row.failed / scored,
-        "points_lost": _number(row.points_lost),
-    } for row in rows if row.key is not None]}
-
-
-def _number(value: Any) -> int | float:
-    """A numeric sum as JSON wants it: whole numbers as int."""
-    number = float(value or 0)
-    return int(number) if number.is_integer() else number

@@ -71,8 +71,10 @@ from ckanext.plusresilient.timestamps import iso, utcnow
 
 __all__ = [
     "BANDS",
+    "FAILED_INDICATORS_FIELD",
     "annotation",
     "badges",
+    "failed_indicators",
     "history",
     "recheck_links",
     "score_dataset",
@@ -83,6 +85,9 @@ log = logging.getLogger(__name__)
 
 #: The overall bands, best first (the values of plusresilient_quality_band).
 BANDS = ("excellent", "good", "sufficient", "bad")
+#: The Solr field of the keys of the MQA indicators a dataset fails (multi-valued,
+#: in CKAN's own schema as vocab_*), which the catalogue's figures facet on.
+FAILED_INDICATORS_FIELD = "vocab_quality_failed_indicators"
 #: Links checked between two looks at the clock.
 LINK_BATCH = 2 * DEFAULT_WORKERS
 #: A data check is not started with less time than this left.
@@ -287,9 +292,19 @@ def _store(package_id: str, report: dict[str, Any]) -> None:
     scored_at = _parse_moment(report["scored_at"])
     _upsert(quality_table, "package_id", dict(
         figures, package_id=package_id, status="scored", scored_at=scored_at,
-        metadata_band=metadata["band"], report=json.dumps(report), error=None))
+        metadata_band=metadata["band"], report=json.dumps(report), error=None,
+        failed_indicators=failed_indicators(report)))
     model.Session.add(QualityHistory(package_id=package_id, scored_at=scored_at, **figures))
     model.Session.commit()
+
+
+def failed_indicators(report: Mapping[str, Any]) -> list[str]:
+    """The keys of the MQA indicators a report fails (passed false: one not
+    assessable yet has not failed), kept beside the figures so the catalogue
+    counts them without reading reports."""
+    indicators = (report.get("metadata") or {}).get("indicators")
+    return [indicator["key"] for indicator in indicators if isinstance(indicator, dict)
+            and indicator.get("passed") is False and indicator.get("key")] if isinstance(indicators, list) else []
 
 
 def _store_error(package_id: str, message: str) -> None:
@@ -402,19 +417,23 @@ def history(package_id: str) -> list[dict[str, Any]]:
     } for row in QualityHistory.of_package(package_id)]
 
 
-def index_values(package_id: str) -> dict[str, str]:
-    """The Solr fields of a dataset's stored score (none before its first).
+def index_values(package_id: str) -> dict[str, Any]:
+    """The Solr fields of a dataset's stored score (none before its first):
+    band, score, and the indicators it fails.
 
     The score is a zero-padded string ("087") because CKAN's Solr schema has
     only a string catch-all field, and strings sort as text.
     """
-    row = (model.Session.query(Quality.overall_band, Quality.overall_score)
+    row = (model.Session.query(Quality.overall_band, Quality.overall_score, Quality.failed_indicators)
            .filter(Quality.package_id == package_id).first())
     if row is None or row.overall_band is None or row.overall_score is None:
         return {}
     rounded = math.floor(row.overall_score + 0.5)  # half up, as people round
-    return {"plusresilient_quality_band": row.overall_band,
-            "plusresilient_quality_score": f"{rounded:03d}"}
+    values: dict[str, Any] = {"plusresilient_quality_band": row.overall_band,
+                              "plusresilient_quality_score": f"{rounded:03d}"}
+    if row.failed_indicators:
+        values[FAILED_INDICATORS_FIELD] = list(row.failed_indicators)
+    return values
 
 
 # -- the scheduled link re-check --------------------------------------------------------

@@ -75,13 +75,57 @@ GRANULARITY_LABELS = {
 }
 
 
-def _search_links(param: str, key: str) -> dict[str, str]:
-    """The dataset search for one group: in all, and per band (datasets not
-    scored yet have no field to filter on, so no link)."""
-    links = {"total": tk.h.url_for("dataset.search", **{param: key})}
+def _search_links(param: str, key: str, narrowing: dict[str, str]) -> dict[str, str]:
+    """The dataset search for one group (within the page's filters): in all,
+    and per band (datasets not scored yet have no field to filter on, so no
+    link)."""
+    group = {**narrowing, param: key}
+    links = {"total": tk.h.url_for("dataset.search", **group)}
     for band in BANDS:
-        links[band] = tk.h.url_for("dataset.search", **{param: key, BAND_PARAM: band})
+        links[band] = tk.h.url_for("dataset.search", **group, **{BAND_PARAM: band})
     return links
+
+
+@dataclasses.dataclass(frozen=True)
+class PageFilters:
+    """The page's narrowing: one country, one cluster (organization name)."""
+
+    country: str = ""
+    organization: str = ""
+
+    @classmethod
+    def from_request(cls) -> "PageFilters":
+        args = tk.request.args
+        return cls(country=(args.get("country") or "").strip(),
+                   organization=(args.get("organization") or "").strip())
+
+    def action_params(self) -> dict[str, str]:
+        """For the actions, which check them (a bad value is a ValidationError)."""
+        params = {}
+        if self.country:
+            params["country"] = self.country
+        if self.organization:
+            params["organization"] = self.organization
+        return params
+
+    def search_params(self) -> dict[str, str]:
+        """The same narrowing as dataset search filters."""
+        params = {}
+        if self.country:
+            params["vocab_country"] = self.country.upper()
+        if self.organization:
+            params["organization"] = self.organization
+        return params
+
+
+def _filter_choices(filters: PageFilters, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The countries and clusters to narrow to: those the summaries found
+    (within the current narrowing; "all" widens it again)."""
+    def choices(by: str) -> list[dict[str, str]]:
+        return sorted(({"value": group["key"], "label": group["label"]} for group in results[by]["groups"]),
+                      key=lambda choice: choice["label"].lower())
+    return {"countries": choices("country"), "organizations": choices("organization"),
+            "selected": filters}
 
 
 def _band_limits() -> list[dict[str, Any]]:
@@ -108,21 +152,28 @@ def _example_report() -> dict[str, Any] | None:
 def index() -> str:
     """Bands per country, region, cluster and harvest source, the trend and
     the failing indicators, each chart drawn from the table it stands on."""
+    filters = PageFilters.from_request()
+    params, narrowing = filters.action_params(), filters.search_params()
     summary = tk.get_action("plusresilient_quality_summary")
-    results = {grouping.by: summary({}, {"by": grouping.by}) for grouping in GROUPINGS}
+    try:
+        results = {grouping.by: summary({}, dict(params, by=grouping.by)) for grouping in GROUPINGS}
+    except tk.ValidationError as error:
+        return tk.abort(400, "; ".join(f"{field}: {' '.join(messages)}"
+                                       for field, messages in error.error_dict.items()))
     groupings = [{
         "grouping": grouping,
-        "groups": [dict(group, links=_search_links(grouping.search_param, group["key"]))
+        "groups": [dict(group, links=_search_links(grouping.search_param, group["key"], narrowing))
                    for group in results[grouping.by]["groups"]],
     } for grouping in GROUPINGS]
     overall = results[GROUPINGS[0].by]  # every grouping counts the same datasets in all
-    trend = tk.get_action("plusresilient_quality_trend")({}, {})
-    indicators = tk.get_action("plusresilient_quality_indicators")({}, {})
+    trend = tk.get_action("plusresilient_quality_trend")({}, dict(params))
+    indicators = tk.get_action("plusresilient_quality_indicators")({}, dict(params))
     return tk.render("plusresilient/quality_dashboard.html", extra_vars={
         "total": overall["total"],
+        "filters": _filter_choices(filters, results),
         "bands": overall["bands"],
         "band_order": list(BANDS),
-        "band_links": {band: tk.h.url_for("dataset.search", **{BAND_PARAM: band})
+        "band_links": {band: tk.h.url_for("dataset.search", **narrowing, **{BAND_PARAM: band})
                        for band in BANDS},
         "band_limits": _band_limits(),
         "groupings": groupings,

@@ -111,6 +111,11 @@ def plusresilient_quality_summary(context: dict[str, Any], data_dict: dict[str, 
     :param by: group the counts by ``country``, ``region``,
         ``organization`` or ``harvest_source`` (optional)
     :type by: string
+    :param organization: only this organization's datasets (id or name; optional)
+    :type organization: string
+    :param country: only these countries' datasets: a code, a comma-separated
+        list or a repeated parameter (optional)
+    :type country: string or list of strings
 
     :returns: ``{"by", "total", "bands": {"excellent", "good", "sufficient",
         "bad", "not_scored"}, "groups": [{"key", "label", "total", "bands"}]}``,
@@ -118,11 +123,15 @@ def plusresilient_quality_summary(context: dict[str, Any], data_dict: dict[str, 
     :rtype: dictionary
     """
     tk.check_access("plusresilient_quality_summary", context, data_dict)
-    return search.quality_summary(context.get("user"), data_dict.get("by"))
+    filters = _stats_filters(data_dict)
+    return search.quality_summary(context.get("user"), data_dict.get("by"),
+                                  organization_id=filters.organization_id,
+                                  countries=filters.countries)
 
 
-# Figures over the whole catalog, computed in PostgreSQL (scoring/catalog.py)
-# on the datasets the caller could find by searching, private ones included.
+# Figures over the whole catalog on the datasets the caller could find by
+# searching, private ones included: the trend from PostgreSQL's running sums
+# (scoring/catalog.py), the bands and failing indicators from the index.
 
 def _stats_filters(data_dict: dict[str, Any]) -> catalog.Filters:
     """``organization`` (id or name) and ``country`` (as in portal_list)."""
@@ -172,8 +181,9 @@ def plusresilient_quality_trend(context: dict[str, Any], data_dict: dict[str, An
 def plusresilient_quality_indicators(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """The MQA indicators failed by the largest share of the catalog.
 
-    Public, and counted only on the datasets the caller could find with
-    ``package_search(include_private=True)``, from their current reports.
+    Public, and counted by the search index on the datasets the caller can
+    find (private ones of their organizations included), from the failed
+    indicators of their current reports.
 
     :param limit: how many indicators (default 10, at most 50)
     :type limit: int
@@ -191,8 +201,10 @@ def plusresilient_quality_indicators(context: dict[str, Any], data_dict: dict[st
     :rtype: dictionary
     """
     tk.check_access("plusresilient_quality_indicators", context, data_dict)
-    result = catalog.failing_indicators(catalog.visibility_of(context), data_dict["limit"],
-                                        _stats_filters(data_dict))
+    filters = _stats_filters(data_dict)
+    result = search.failing_indicators(context.get("user"), data_dict["limit"],
+                                       organization_id=filters.organization_id,
+                                       countries=filters.countries)
     for indicator in result["indicators"]:
         indicator["label"] = labels.indicator_label(indicator.get("key"), indicator.get("label", ""))
     return result
