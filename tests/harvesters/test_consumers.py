@@ -152,7 +152,13 @@ def test_a_job_queued_after_idling_is_imported_and_sigterm_lets_the_gather_finis
                           (fetch, idled.scheduler))
     assert finished["gather_started"] and finished["stats"]["added"] == 3, finished
     fetched = beats(connection, fetch)[fetch.pid]
-    assert (fetched.handled, fetched.failed, fetched.state) == (3, 0, "idle")
+    # Three objects, each handled at least once. ckanext-harvest's
+    # resubmit_objects (the scheduler's harvest_jobs_run, every second here)
+    # re-sends a WAITING object it does not see in the fetch list, and an
+    # object committed by the gather but not yet published, or popped but not
+    # yet marked FETCH, is one: on a loaded machine a fourth message, a no-op
+    # for the object already imported (three datasets, none failed, above).
+    assert fetched.handled >= 3 and (fetched.failed, fetched.state) == (0, "idle")
 
     started = time.monotonic()
     assert fetch.stop() == 0, fetch.output()  # idle: stops within one wait
