@@ -247,7 +247,7 @@ class SVRCHarvester(HarvesterBase):
     def import_stage(self, harvest_object: HarvestObject) -> bool | str:
         context = {**self.import_context, "user": self._get_user_name(), "ignore_auth": True}
         source_id = harvest_object.harvest_source_id
-        record, known = _records_of(source_id, harvest_object.guid)
+        record, known = HarvestRecord.of_identity(source_id, harvest_object.guid)
         try:
             content = json.loads(harvest_object.content)
             if not content.get("delete"):
@@ -493,22 +493,6 @@ def _make_latest_current(package_id: str) -> None:
               .first()) if holding else None
     if latest is not None:
         latest.current = True
-
-
-def _records_of(source_id: str, identifier: str) -> tuple[HarvestRecord | None, HarvestRecord | None]:
-    """This source's record of the identity, and the record by which a
-    dataset was made of it: this source's own if it has one, else
-    ``HarvestRecord.package_for``'s choice (another source's, or this
-    one's before a clearsource). One query instead of two, per dataset."""
-    rows = (model.Session.query(HarvestRecord)
-            .filter(HarvestRecord.identifier == identifier,
-                    sa.or_(HarvestRecord.source_id == source_id, HarvestRecord.package_id.isnot(None)))
-            .order_by(HarvestRecord.withdrawn.isnot(None), HarvestRecord.last_seen.desc())
-            .all())
-    own = next((row for row in rows if row.source_id == source_id), None)
-    if own is not None and own.package_id:
-        return own, own
-    return own, next((row for row in rows if row.package_id), None)
 
 
 def _owner_org(package_id: str) -> str | None:

@@ -97,8 +97,8 @@ def score_datasets_job(package_ids: list[str], with_links: bool = True,
     from ckan.lib import search
 
     counts: dict[str, int] = {}
+    budget = budget_seconds() / max(len(package_ids), 1) if with_links or with_data else None
     for package_id in package_ids:
-        budget = budget_seconds() / max(len(package_ids), 1) if with_links or with_data else None
         result = score_dataset(package_id, with_links=with_links, with_data=with_data,
                                budget_seconds=budget, defer_index_commit=True)
         outcome = "not found" if result is None else result["status"]

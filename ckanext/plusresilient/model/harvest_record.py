@@ -67,13 +67,21 @@ class HarvestRecord(tk.BaseModel):
         return {row.identifier: row for row in rows}
 
     @classmethod
-    def package_for(cls, identifier: str) -> "HarvestRecord | None":
-        """The record by which some source (holding it or not) already made a
-        CKAN dataset of this identifier; a source still holding it first."""
-        return (meta.Session.query(cls)
-                .filter(cls.identifier == identifier, cls.package_id.isnot(None))
+    def of_identity(cls, source_id: str, identifier: str
+                    ) -> tuple["HarvestRecord | None", "HarvestRecord | None"]:
+        """This source's record of the identifier, and the record by which a
+        CKAN dataset of it was made: this source's own when it made one, else
+        another source's (or this one's before a clearsource), a source still
+        holding it first. One query: it runs for every imported object."""
+        rows = (meta.Session.query(cls)
+                .filter(cls.identifier == identifier,
+                        sa.or_(cls.source_id == source_id, cls.package_id.isnot(None)))
                 .order_by(cls.withdrawn.isnot(None), cls.last_seen.desc())
-                .first())
+                .all())
+        own = next((row for row in rows if row.source_id == source_id), None)
+        if own is not None and own.package_id:
+            return own, own
+        return own, next((row for row in rows if row.package_id), None)
 
     @classmethod
     def others_hold(cls, identifier: str, source_id: str) -> bool:
