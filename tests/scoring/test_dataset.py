@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime
 import json
+import socket
 
+import ckan.plugins.toolkit as tk
 import pytest
 from ckan import model
 from ckan.lib.search import SearchIndexError
+from ckan.lib.search import common as search_common
 from ckan.tests.helpers import call_action
 
 from ckanext.plusresilient.scoring import dataset as quality
@@ -304,14 +307,17 @@ def test_a_spent_time_budget_still_scores_a_dataset_with_a_document(server):
 def test_a_search_index_failure_is_stored_as_error_keeping_the_figures(server, monkeypatch):
     dataset = complete(server.serve("/cities.csv", csv_bytes(CITIES)), Cluster()["id"])
 
-    def solr_down(*args, **kwargs):
-        raise SearchIndexError("Solr is not answering")
-
-    monkeypatch.setattr("ckan.lib.search.rebuild", solr_down)
+    with socket.socket() as closed:  # a port nothing listens on: Solr is down
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setitem(tk.config, "solr_url", f"http://127.0.0.1:{port}/solr/ckan")
+    if hasattr(search_common, "SolrSettings"):  # CKAN 2.11 connects to the URL read at startup
+        monkeypatch.setattr(search_common.SolrSettings, "_url", f"http://127.0.0.1:{port}/solr/ckan")
     result = quality.score_dataset(dataset["id"])
 
     assert result["status"] == "error"
-    assert "Solr is not answering" in result["error"]
+    assert result["error"].startswith(SearchIndexError.__name__)
+    assert f"127.0.0.1:{port}" in result["error"]
     assert result["overall"]["band"] == "excellent"  # computed and stored before the failure
     row = stored(dataset["id"])
     assert (row.status, row.overall_band) == ("error", "excellent")
