@@ -3,6 +3,10 @@
 
 .PHONY: demo test up down status install
 
+# The CKAN every target runs on: `make test CKAN=2.11` (bin/stack)
+CKAN ?= 2.12
+export CKAN
+
 demo:    ## the portal on http://127.0.0.1:5000 with a sysadmin account
 	bin/stack demo
 

@@ -327,8 +327,9 @@ class SVRCHarvester(HarvesterBase):
         if package_id:  # a fresh uuid has nothing recorded
             HarvestedDataset.forget(package["id"])
         if index_update_package is None:  # CKAN < 2.12 indexes at commit, with a Solr commit
-            _make_current(harvest_object, package["id"], new=True)
+            # deferred before _make_current flushes the object onto a dataset not created yet
             model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
+            _make_current(harvest_object, package["id"], new=True)
             written = tk.get_action("package_create")(dict(context), package)
         else:
             # return_id_only: package_create's own package_show would be

@@ -64,7 +64,9 @@ def _utcnow() -> datetime.datetime:
 class _Row(factory.alchemy.SQLAlchemyModelFactory):
     class Meta:
         abstract = True
-        sqlalchemy_session_factory = lambda: ckan_model.Session  # noqa: E731 - the current one
+        # CKAN's scoped session, as CKAN's own factories name it: factory_boy
+        # 3.3.0 (CKAN 2.11's) fails on a Meta with a sqlalchemy_session_factory
+        sqlalchemy_session = ckan_model.Session
         sqlalchemy_session_persistence = "commit"
 
 

@@ -21,6 +21,10 @@ def ini_with(options: dict[str, str], ini: Path) -> Path:
     which the worker would not see otherwise."""
     lines = ["[app:main]", f"use = config:{ROOT / 'test.ini'}"]
     lines += [f"{key} = {value}" for key, value in options.items()]
+    # CKAN 2.11 configures logging from the file it is given only, and fails
+    # on one without the logging sections: test.ini's, as they are
+    test_ini = (ROOT / "test.ini").read_text()
+    lines.append(test_ini[test_ini.index("[loggers]"):])
     ini.write_text("\n".join(lines) + "\n")
     return ini
 

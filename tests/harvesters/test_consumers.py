@@ -106,9 +106,12 @@ def idled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Idled]:
         wait_until(lambda: len(beats(connection, gather, fetch)) == 2, 60, "our consumers listening",
                    (gather, fetch))
         listening = time.monotonic()
-        wait_until(lambda: not stock.alive() and time.monotonic() - listening > socket_timeout() + 1,
-                   socket_timeout() + 30, "the stock consumer dead and ours idle past the socket timeout",
-                   (gather, fetch))
+        if socket_timeout() is not None:
+            wait_until(lambda: not stock.alive() and time.monotonic() - listening > socket_timeout() + 1,
+                       socket_timeout() + 30, "the stock consumer dead and ours idle past the socket timeout",
+                       (gather, fetch))
+        else:  # CKAN 2.11's redis-py 5: no timeout to outlive, and the stock one would take the job
+            stock.stop()
         yield Idled(portal, gather, fetch, stock, scheduler, time.monotonic() - listening)
     finally:
         stop_all(gather, fetch, stock, scheduler)
@@ -118,6 +121,9 @@ def idled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Idled]:
 def test_the_stock_consumer_dies_when_idle(idled: Idled):
     """Why ours exist: ckanext-harvest's consumer, started with them, died
     of the redis client's socket timeout while waiting for work."""
+    if socket_timeout() is None:
+        pytest.skip("CKAN 2.11 pins redis-py 5, whose clients have no socket timeout by default: "
+                    "ckanext-harvest's consumer waits there (redis-py 8's 5 s timeout is CKAN 2.12's)")
     assert idled.stock.process.returncode not in (None, 0)
     assert "redis.exceptions.TimeoutError: Timeout reading from socket" in idled.stock.output()
 
@@ -127,7 +133,7 @@ def test_a_job_queued_after_idling_is_imported_and_sigterm_lets_the_gather_finis
         idled: Idled, sysadmin_context: dict):
     gather, fetch = idled.gather, idled.fetch
     assert gather.alive() and fetch.alive(), gather.output() + fetch.output()
-    assert idled.idle_seconds > socket_timeout()
+    assert socket_timeout() is None or idled.idle_seconds > socket_timeout()
     connection = harvest_queue.get_connection_redis()
     titles = [f"Dataset harvested after a long wait {n}" for n in range(3)]
 

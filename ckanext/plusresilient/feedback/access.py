@@ -96,7 +96,8 @@ def hash_address(address: str | None) -> str | None:
 def dataset_visible(who: Caller, package_id: str) -> bool:
     """Whether the caller may see the dataset, as package_show decides it
     (private datasets, drafts and deleted ones included)."""
-    context = {"user": who.user.name if who.user else "", "auth_user_obj": who.user}
+    # "model": CKAN 2.11's auth functions read it from the context (2.12 imports it)
+    context = {"user": who.user.name if who.user else "", "auth_user_obj": who.user, "model": model}
     try:
         return bool(authz.is_authorized("package_show", context, {"id": package_id})["success"])
     except tk.ObjectNotFound:

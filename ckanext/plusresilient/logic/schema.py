@@ -49,9 +49,9 @@ FEEDBACK_DEFAULT_LIMIT = 50
 
 
 @validator_args
-def _unknown_dropped(ignore: Validator) -> Schema:
+def _unknown_dropped(ignore: Validator, plusresilient_junk: Validator) -> Schema:
     """What no action takes: navl gathers it under these keys, and they go."""
-    return {"__extras": [ignore], "__junk": [ignore]}
+    return {"__extras": [ignore], "__junk": [plusresilient_junk]}
 
 
 def _schema(**fields: list[Validator]) -> Schema:

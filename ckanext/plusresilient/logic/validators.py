@@ -72,6 +72,7 @@ __all__ = [
     "plusresilient_country_codes",
     "plusresilient_harvester_override",
     "plusresilient_identifier",
+    "plusresilient_junk",
     "plusresilient_one_of",
     "plusresilient_optional",
     "plusresilient_text",
@@ -254,3 +255,17 @@ def plusresilient_optional(key: Any, data: dict[Any, Any], errors: dict[Any, lis
     if value is missing or value is None or (isinstance(value, str) and value == ""):
         data.pop(key, None)
         raise StopOnError
+
+
+def plusresilient_junk(key: Any, data: dict[Any, Any], errors: dict[Any, list[str]],
+                       context: dict[str, Any]) -> None:
+    """What navl could not place goes, unless it is a parameter's value it
+    took apart: CKAN 2.11 flattens a list of objects whatever the schema
+    (2.12 only where it nests one), so that value would otherwise vanish and
+    its parameter count as not given."""
+    for junk_key in data.pop(key, None) or {}:
+        if isinstance(junk_key, tuple) and len(junk_key) > 1 and (junk_key[0],) in errors:
+            message = "Must not be a list of objects"
+            if message not in errors[(junk_key[0],)]:
+                errors[(junk_key[0],)].append(message)
+    raise StopOnError

@@ -133,9 +133,13 @@ def ids_from_search(user_name: str | None) -> list[str]:
             return ids
 
 
+# CKAN 2.12 keeps a dataset's extras in its package row, 2.11 in package_extra
+_COUNTRY = ("p.extras ->> 'country'" if "extras" in model.package_table.c
+            else "plusresilient_package_country(p.id)")  # pragma: no cover - CKAN 2.11: migration 0005's
+
 # The visible datasets, as a CTE both queries start from. A NULL ``private``
 # is public, as for CKAN's labels and its search index.
-_VISIBLE = """
+_VISIBLE = f"""
 visible AS (
     SELECT p.id
     FROM package AS p
@@ -150,7 +154,7 @@ visible AS (
            END)
       AND (CAST(:organization_id AS text) IS NULL OR p.owner_org = :organization_id)
       AND (cardinality(CAST(:countries AS text[])) = 0
-           OR p.extras ->> 'country' = ANY(:countries))
+           OR {_COUNTRY} = ANY(:countries))
 )"""
 
 

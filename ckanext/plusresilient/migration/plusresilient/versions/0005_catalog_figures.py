@@ -19,6 +19,8 @@ Revises: 0004_harvest_identity
 Create Date: 2026-12-06
 
 """
+import re
+
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -132,6 +134,81 @@ BEGIN
 END $$;
 """
 
+# CKAN 2.11 keeps a dataset's extras in package_extra rows, not in the
+# package.extras column of 2.12 (its migration 106, faster extras): there a
+# dataset's country is read from its row, and a change of it, which updates
+# package_extra and not package, moves its contributions by a trigger of its own.
+# CKAN 2.12's migration 106 moves the extras into package.extras and drops
+# package_extra: a site moved from 2.11 then reads the column, so saves keep
+# working until this migration is run again for 2.12 (README, upgrading).
+COUNTRY_2_11 = """
+CREATE OR REPLACE FUNCTION plusresilient_package_country(pkg text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF to_regclass('package_extra') IS NULL THEN
+        RETURN (SELECT p.extras ->> 'country' FROM package AS p WHERE p.id = pkg);
+    END IF;
+    RETURN (SELECT e.value FROM package_extra AS e
+            WHERE e.package_id = pkg AND e.key = 'country' AND e.state = 'active'
+            ORDER BY e.id LIMIT 1);
+END $$;
+"""
+
+# One function per event: PostgreSQL gives an INSERT trigger no old rows, a
+# DELETE trigger no new ones. {old}: the country before the statement.
+COUNTRY_CHANGED_2_11 = """
+CREATE OR REPLACE FUNCTION plusresilient_quality_trend_country_{event}() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN
+        SELECT p.id, p.type, p.owner_org, p.private, p.creator_user_id,
+               {old} AS o_country, plusresilient_package_country(p.id) AS n_country
+        FROM package AS p
+        WHERE p.state = 'active'
+          AND p.id IN (SELECT package_id FROM {rows} WHERE key = 'country')
+          AND EXISTS (SELECT 1 FROM plusresilient_quality_history AS h WHERE h.package_id = p.id)
+    LOOP
+        IF c.o_country IS DISTINCT FROM c.n_country THEN
+            PERFORM plusresilient_quality_trend_apply(c.id, c.type, c.owner_org, c.private,
+                                                      c.o_country, c.creator_user_id, -1);
+            PERFORM plusresilient_quality_trend_apply(c.id, c.type, c.owner_org, c.private,
+                                                      c.n_country, c.creator_user_id, 1);
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END $$;
+"""
+OLD_COUNTRY_2_11 = """(SELECT o.value FROM old_rows AS o
+    WHERE o.package_id = p.id AND o.key = 'country' AND o.state = 'active'
+    ORDER BY o.id LIMIT 1)"""
+COUNTRY_EVENTS_2_11 = {  # event: (transition tables, rows that changed, old country)
+    "insert": ("NEW TABLE AS new_rows", "new_rows", "CAST(NULL AS text)"),
+    "update": ("OLD TABLE AS old_rows NEW TABLE AS new_rows", "old_rows", OLD_COUNTRY_2_11),
+    "delete": ("OLD TABLE AS old_rows", "old_rows", OLD_COUNTRY_2_11),
+}
+
+
+def _package_has_extras() -> bool:
+    return "extras" in {column["name"] for column in sa.inspect(op.get_bind()).get_columns("package")}
+
+
+def _for_this_ckan(sql: str) -> str:
+    if _package_has_extras():
+        return sql
+    return re.sub(r"(\w+)\.extras ->> 'country'", r"plusresilient_package_country(\1.id)", sql)  # pragma: no cover - CKAN 2.11
+
+
+def _follow_country_2_11():
+    op.execute(COUNTRY_2_11)
+    for event, (tables, rows, old) in COUNTRY_EVENTS_2_11.items():
+        op.execute(COUNTRY_CHANGED_2_11.format(event=event, rows=rows, old=old))
+        op.execute(f"""
+            CREATE TRIGGER plusresilient_quality_trend_country_{event}
+            AFTER {event.upper()} ON package_extra REFERENCING {tables}
+            FOR EACH STATEMENT EXECUTE FUNCTION plusresilient_quality_trend_country_{event}()""")
+
 
 def upgrade():
     op.add_column("plusresilient_quality",
@@ -164,9 +241,11 @@ def upgrade():
         sa.PrimaryKeyConstraint(*SEGMENT, name="plusresilient_quality_trend_pkey"),
     )
     op.execute(APPLY)
-    op.execute(HISTORY_INSERTED)
-    op.execute(PACKAGE_CHANGED)
-    op.execute(PACKAGE_PURGED)
+    if not _package_has_extras():  # pragma: no cover - CKAN 2.11
+        _follow_country_2_11()
+    op.execute(_for_this_ckan(HISTORY_INSERTED))
+    op.execute(_for_this_ckan(PACKAGE_CHANGED))
+    op.execute(_for_this_ckan(PACKAGE_PURGED))
     op.execute("""
         CREATE TRIGGER plusresilient_quality_trend_scored
         AFTER INSERT ON plusresilient_quality_history REFERENCING NEW TABLE AS new_rows
@@ -179,18 +258,21 @@ def upgrade():
         CREATE TRIGGER plusresilient_quality_trend_purged
         AFTER DELETE ON package REFERENCING OLD TABLE AS old_rows
         FOR EACH STATEMENT EXECUTE FUNCTION plusresilient_quality_trend_purged()""")
-    op.execute("""
+    op.execute(_for_this_ckan("""
         SELECT plusresilient_quality_trend_apply(p.id, p.type, p.owner_org, p.private,
                                                  p.extras ->> 'country', p.creator_user_id, 1)
         FROM package AS p
         WHERE p.state = 'active'
-          AND EXISTS (SELECT 1 FROM plusresilient_quality_history AS h WHERE h.package_id = p.id)""")
+          AND EXISTS (SELECT 1 FROM plusresilient_quality_history AS h WHERE h.package_id = p.id)"""))
 
 
 def downgrade():
     op.execute("DROP TRIGGER IF EXISTS plusresilient_quality_trend_purged ON package")
     op.execute("DROP TRIGGER IF EXISTS plusresilient_quality_trend_moved ON package")
     op.execute("DROP TRIGGER IF EXISTS plusresilient_quality_trend_scored ON plusresilient_quality_history")
+    for event in COUNTRY_EVENTS_2_11:  # CKAN 2.11's, with their triggers
+        op.execute(f"DROP FUNCTION IF EXISTS plusresilient_quality_trend_country_{event}() CASCADE")
+    op.execute("DROP FUNCTION IF EXISTS plusresilient_package_country(text)")
     for function in ("plusresilient_quality_trend_purged()", "plusresilient_quality_trend_moved()",
                      "plusresilient_quality_trend_scored()",
                      "plusresilient_quality_trend_apply(text, text, text, boolean, text, text, integer, integer[])"):
