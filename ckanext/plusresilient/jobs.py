@@ -113,7 +113,7 @@ def enqueue_rescoring(package_ids: list[str], with_links: bool, with_data: bool)
     with a timeout for all of its datasets."""
     checks = with_links or with_data
     chunk = RESCORE_CHUNK_WITH_CHECKS if checks else RESCORE_CHUNK
-    timeout = float(tk.config.get("ckan.jobs.timeout") or 180)
+    timeout = _job_timeout()
     queued = []
     for start in range(0, len(package_ids), chunk):
         part = package_ids[start:start + chunk]
@@ -125,9 +125,14 @@ def enqueue_rescoring(package_ids: list[str], with_links: bool, with_data: bool)
     return queued
 
 
+def _job_timeout() -> float:
+    """CKAN's job timeout in seconds (RQ kills a job after it)."""
+    return float(tk.config.get("ckan.jobs.timeout") or 180)
+
+
 def budget_seconds() -> float:
     """The checks' share of CKAN's job timeout (RQ kills the job after it)."""
-    timeout = float(tk.config.get("ckan.jobs.timeout") or 180)
+    timeout = _job_timeout()
     return max(timeout - STORE_MARGIN_SECONDS, timeout / 2)
 
 

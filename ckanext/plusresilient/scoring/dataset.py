@@ -39,6 +39,10 @@ from typing import Any, Iterable, Mapping
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan import model
+try:  # CKAN >= 2.12 indexes a dataset from dicts its caller already read
+    from ckan.logic import index_update_package_dicts, package_show_default_and_custom_schemas
+except ImportError:  # pragma: no cover - CKAN 2.11
+    index_update_package_dicts = package_show_default_and_custom_schemas = None
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ckanext.plusresilient import config
@@ -337,9 +341,7 @@ def _package_dicts(package_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     read from the database once instead of twice (once by ``package_show``,
     once more by CKAN's reindex): the reindex is most of a rescoring's time.
     Raises ObjectNotFound."""
-    try:
-        from ckan.logic import package_show_default_and_custom_schemas
-    except ImportError:  # pragma: no cover - CKAN 2.11 reads the dataset again to index it
+    if package_show_default_and_custom_schemas is None:  # pragma: no cover - CKAN 2.11 reads it again to index it
         dataset = tk.get_action("package_show")({"ignore_auth": True}, {"id": package_id})
         return dataset, dataset
     return package_show_default_and_custom_schemas({"ignore_auth": True}, package_id)
@@ -350,9 +352,7 @@ def _reindex(package_id: str, defer_commit: bool,
     """Solr gets band and score from the row just stored (search.index_fields,
     run by CKAN's indexing), with the dataset as read before the scoring when
     given (the scoring does not change it)."""
-    try:
-        from ckan.logic import index_update_package_dicts
-    except ImportError:  # pragma: no cover - CKAN 2.11 reads the dataset again, and commits
+    if index_update_package_dicts is None:  # pragma: no cover - CKAN 2.11 reads the dataset again, and commits
         from ckan.lib import search
 
         search.rebuild(package_id)

@@ -138,9 +138,9 @@ END $$;
 # package.extras column of 2.12 (its migration 106, faster extras): there a
 # dataset's country is read from its row, and a change of it, which updates
 # package_extra and not package, moves its contributions by a trigger of its own.
-# CKAN 2.12's migration 106 moves the extras into package.extras and drops
-# package_extra: a site moved from 2.11 then reads the column, so saves keep
-# working until this migration is run again for 2.12 (README, upgrading).
+# Migration 106 also drops package_extra: on a site moved from 2.11 the function
+# then reads the column, so saves keep working until this migration is run
+# again for 2.12 (README, upgrading).
 COUNTRY_2_11 = """
 CREATE OR REPLACE FUNCTION plusresilient_package_country(pkg text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
@@ -194,8 +194,8 @@ def _package_has_extras() -> bool:
     return "extras" in {column["name"] for column in sa.inspect(op.get_bind()).get_columns("package")}
 
 
-def _for_this_ckan(sql: str) -> str:
-    if _package_has_extras():
+def _for_this_ckan(sql: str, package_has_extras: bool) -> str:
+    if package_has_extras:
         return sql
     return re.sub(r"(\w+)\.extras ->> 'country'", r"plusresilient_package_country(\1.id)", sql)  # pragma: no cover - CKAN 2.11
 
@@ -241,11 +241,11 @@ def upgrade():
         sa.PrimaryKeyConstraint(*SEGMENT, name="plusresilient_quality_trend_pkey"),
     )
     op.execute(APPLY)
-    if not _package_has_extras():  # pragma: no cover - CKAN 2.11
+    has_extras = _package_has_extras()
+    if not has_extras:  # pragma: no cover - CKAN 2.11
         _follow_country_2_11()
-    op.execute(_for_this_ckan(HISTORY_INSERTED))
-    op.execute(_for_this_ckan(PACKAGE_CHANGED))
-    op.execute(_for_this_ckan(PACKAGE_PURGED))
+    for function in (HISTORY_INSERTED, PACKAGE_CHANGED, PACKAGE_PURGED):
+        op.execute(_for_this_ckan(function, has_extras))
     op.execute("""
         CREATE TRIGGER plusresilient_quality_trend_scored
         AFTER INSERT ON plusresilient_quality_history REFERENCING NEW TABLE AS new_rows
@@ -263,7 +263,8 @@ def upgrade():
                                                  p.extras ->> 'country', p.creator_user_id, 1)
         FROM package AS p
         WHERE p.state = 'active'
-          AND EXISTS (SELECT 1 FROM plusresilient_quality_history AS h WHERE h.package_id = p.id)"""))
+          AND EXISTS (SELECT 1 FROM plusresilient_quality_history AS h WHERE h.package_id = p.id)""",
+        has_extras))
 
 
 def downgrade():
