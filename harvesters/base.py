@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterator
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan import model
+from ckan.lib.search import SearchIndexError
 try:  # CKAN >= 2.12 indexes explicitly, so a caller may defer the Solr commit
     from ckan.logic import (index_update_package, index_update_package_dicts,
                             package_show_default_and_custom_schemas)
@@ -48,6 +49,7 @@ from ckanext.plusresilient.harvesters.mapping import RemoteDataset, to_package
 from ckanext.plusresilient.harvesters.names import name_taken, new_dataset_name
 from ckanext.plusresilient.model import HarvestedDataset, HarvestRecord
 from ckanext.plusresilient.safe_http import FetchError, SafeSession
+from ckanext.plusresilient.scoring import outages
 
 log = logging.getLogger(__name__)
 
@@ -291,7 +293,20 @@ class SVRCHarvester(HarvesterBase):
             self._save_object_error(f"Invalid dataset {harvest_object.guid}: {error.error_summary}",
                                     harvest_object, "Import")
             return False
-        except Exception as error:  # noqa: BLE001 - e.g. the search index is down
+        except SearchIndexError as error:
+            # Solr down or refusing the document. CKAN indexes a dataset
+            # before its row is committed, so the rollback leaves nothing
+            # half-saved, and the record unchanged makes the next harvest
+            # import it again: say so, for the admin reading the job.
+            log.warning("import of %s: search index failed: %s", harvest_object.guid, error)
+            model.Session.rollback()
+            self._save_object_error(
+                f"Could not index dataset {harvest_object.guid} in the search index (Solr), so it was "
+                f"not saved; the next harvest imports it again. {error}", harvest_object, "Import")
+            return False
+        except Exception as error:  # noqa: BLE001 - e.g. the database is down
+            if outages.database_lost(error):
+                raise  # cut short, not this dataset's error: the fetch consumer puts it back
             log.exception("import of %s failed", harvest_object.guid)
             model.Session.rollback()
             self._save_object_error(f"Could not save dataset {harvest_object.guid}: {error}",
@@ -387,22 +402,36 @@ class SVRCHarvester(HarvesterBase):
         harvest_object.current = False
         harvest_object.package_id = package_id
         others_hold = HarvestRecord.others_hold(identifier, harvest_object.source.id)
-        if package_id and not others_hold:
-            try:
-                tk.get_action("package_delete")(dict(context), {"id": package_id})
-            except tk.ObjectNotFound:
-                pass
-        elif package_id and _package_exists(package_id):
-            # another source still publishes it: that source's last object
-            # becomes the current one, and the index forgets this source
-            _make_latest_current(package_id)
-            model.Session.flush()
-            if index_update_package is not None:
-                index_update_package(dict(context), package_id, defer_commit=True)
-            else:  # pragma: no cover - CKAN 2.11
-                from ckan.lib.search import rebuild
+        try:
+            if package_id and not others_hold:
+                try:
+                    tk.get_action("package_delete")(dict(context), {"id": package_id})
+                except tk.ObjectNotFound:
+                    pass
+            elif package_id and _package_exists(package_id):
+                # another source still publishes it: that source's last object
+                # becomes the current one, and the index forgets this source
+                _make_latest_current(package_id)
+                model.Session.flush()
+                if index_update_package is not None:
+                    index_update_package(dict(context), package_id, defer_commit=True)
+                else:  # pragma: no cover - CKAN 2.11
+                    from ckan.lib.search import rebuild
 
-                rebuild(package_id)
+                    rebuild(package_id)
+        except Exception as error:  # noqa: BLE001 - e.g. Solr down: recorded, the consumer goes on
+            if outages.database_lost(error):
+                raise  # as in import_stage: the fetch consumer puts it back
+            # Raised out of the import, it left the object in IMPORT and its
+            # message unacknowledged: the job stayed "Running". Rolled back,
+            # the record is not withdrawn, so the next gather withdraws it again.
+            log.warning("withdrawal of %s failed: %s", identifier, error)
+            model.Session.rollback()
+            where = " from the search index (Solr)" if isinstance(error, SearchIndexError) else ""
+            self._save_object_error(f"Could not withdraw dataset {identifier}{where}, so it was left as "
+                                    f"it was; the next harvest withdraws it again. {error}",
+                                    harvest_object, "Import")
+            return False
         harvest_object.save()
         model.Session.commit()
         return True

@@ -19,6 +19,8 @@ or ``fetch_callback``. Only the waiting differs:
   than the client's socket timeout), and simply asks again when no job came;
 * a lost connection is retried with a capped backoff, logged, until Redis is
   back; a callback that raises is logged and the next message is taken;
+* a harvest object whose fetch or import the database cut short (PostgreSQL
+  restarted) goes back on the queue once the database answers (:func:`put_back`);
 * SIGTERM (or Ctrl-C) lets the message in hand finish, then exits 0;
 * a heartbeat (:class:`Heartbeat`) is kept in Redis, so ``ckan plusresilient
   doctor`` and ``bin/stack status`` can tell a live consumer from a dead or
@@ -44,6 +46,8 @@ import redis
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckanext.harvest import queue as harvest_queue
+
+from ckanext.plusresilient.scoring import outages
 
 log = logging.getLogger(__name__)
 
@@ -331,6 +335,105 @@ class ResilientRedisConsumer(harvest_queue.RedisConsumer):
             return ""
 
 
+# --------------------------------------------------------------- orphans ----
+
+#: A message taken this long ago (by the consumer's clock) and held by no
+#: consumer with a fresh heartbeat was held by a dead one. A live consumer
+#: says it is busy with a message a few milliseconds after taking it.
+ORPHAN_SECONDS = STALE_BEATS * HEARTBEAT_SECONDS
+
+
+def reclaim_orphans(connection: redis.Redis, kind: str, min_age: float = ORPHAN_SECONDS) -> list[str]:
+    """Put back on the ``kind`` queue each message a consumer took and never
+    acknowledged, when no consumer with a fresh heartbeat holds it and its
+    object or job was left half done; returns their ids.
+
+    A consumer killed in the middle of a message (SIGKILL, the machine lost)
+    leaves its persistence key behind. ckanext-harvest's ``resubmit_jobs``
+    re-sends such a message only after 3 minutes for a fetch and 2 hours for
+    a gather, since it cannot tell a dead consumer from a slow one; the
+    heartbeats can.
+    """
+    routing_key = STAGES[kind].routing_key()
+    message_key = routing_key.split(":")[-1]  # as ckanext-harvest's RedisConsumer names it
+    held = {beat.current for beat in read_heartbeats(connection, kind=kind)
+            if beat.state == "busy" and not beat.stale and beat.routing_key == routing_key}
+    now = datetime.datetime.now()
+    reclaimed = []
+    for key in connection.scan_iter(match=f"{routing_key}:*", count=500):
+        message_id = _text(key)[len(routing_key) + 1:]
+        taken = _taken_at(connection.get(key))
+        if message_id in held or taken is None or (now - taken).total_seconds() < min_age:
+            continue
+        wanted = _midway(kind, message_id)
+        # whoever deletes the key re-sends the message: never twice
+        if connection.delete(key) and wanted:
+            connection.rpush(routing_key, json.dumps({message_key: message_id}))
+            reclaimed.append(message_id)
+    if reclaimed:
+        log.warning("%s messages held by a dead consumer put back on %s: %s",
+                    len(reclaimed), routing_key, ", ".join(reclaimed))
+    return reclaimed
+
+
+def _midway(kind: str, message_id: str) -> bool:
+    """Whether the object (fetch) or job (gather) was left half done, in a
+    state nothing else re-sends. A WAITING object is ckanext-harvest's
+    resubmit_objects' to re-send, and a second copy could reach it after its
+    job is Finished, which marks a COMPLETE object ERROR; a done one needs
+    only its stale key removed."""
+    from ckanext.harvest.model import HarvestJob, HarvestObject
+
+    try:
+        if kind == "fetch":
+            found = model.Session.get(HarvestObject, message_id)
+            return found is not None and found.state in ("FETCH", "IMPORT")
+        job = model.Session.get(HarvestJob, message_id)
+        return job is not None and job.status == "Running" and job.gather_finished is None
+    finally:
+        model.Session.remove()
+
+
+def _done(kind: str, message_id: str) -> bool:
+    """Whether the message's object (fetch) or job (gather) is already done.
+
+    ckanext-harvest's resubmit_objects re-sends a WAITING object it does not
+    see on the queue, which includes one the gather committed but has not
+    published yet, and one a consumer took but has not yet marked: a second
+    copy of its message. Its callbacks handle a message whatever the state,
+    so the copy imported the object again, or, once the job was Finished,
+    turned a COMPLETE object into an ERROR without a message.
+    """
+    from ckanext.harvest.model import HarvestJob, HarvestObject
+
+    if not message_id:
+        return False
+    try:
+        if kind == "fetch":
+            found = model.Session.get(HarvestObject, message_id)
+            return found is not None and found.state in ("COMPLETE", "ERROR")
+        job = model.Session.get(HarvestJob, message_id)
+        return job is not None and job.status == "Finished"
+    except Exception:  # noqa: BLE001 - the database away: the callback's own handling decides
+        model.Session.rollback()
+        return False
+    finally:
+        model.Session.remove()
+
+
+def _taken_at(value: bytes | str | None) -> datetime.datetime | None:
+    """The persistence key's value: ``str(datetime.now())`` when taken."""
+    if value is None:
+        return None
+    text = _text(value)
+    for layout in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.datetime.strptime(text, layout)
+        except ValueError:
+            continue
+    return None
+
+
 def run(kind: str, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> None:
     """Consume the ``gather`` or ``fetch`` queue until SIGTERM or SIGINT."""
     stage = STAGES[kind]
@@ -351,13 +454,41 @@ def run(kind: str, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> None:
                  address.get("db", 0), consumer.poll, heartbeat_seconds)
         for method, header, body in consumer.consume(stage.queue_name()):
             heartbeat.busy(consumer.message_id(body))
+            if _done(kind, consumer.message_id(body)):
+                consumer.basic_ack(body)
+                heartbeat.done(False)
+                continue
             failed = True
             try:
                 stage.callback(consumer, method, header, body)
                 failed = False
-            except Exception:  # noqa: BLE001 - logged; the consumer takes the next message
-                log.exception("%s of %s failed", kind, consumer.message_id(body) or "a message")
-                model.Session.remove()
+            except Exception as error:  # noqa: BLE001 - logged; the consumer takes the next message
+                if kind == "fetch" and outages.database_lost(error):
+                    put_back(consumer, body, stop.event)
+                else:
+                    log.exception("%s of %s failed", kind, consumer.message_id(body) or "a message")
+                    model.Session.remove()
             finally:
                 heartbeat.done(failed)
     log.info("%s consumer %d stopped", kind, os.getpid())
+
+
+def put_back(consumer: ResilientRedisConsumer, body: str, stop: threading.Event) -> None:
+    """The database went away in the middle of this harvest object
+    (PostgreSQL restarted): nothing is wrong with the object, and the server
+    rolled back what its import had written. It goes back on the queue once
+    the database answers, instead of waiting, taken and half done, for the
+    scheduler's reclaim; ckanext-harvest's retry count on the object still
+    bounds the attempts. (A gather is not put back: ckanext-harvest
+    acknowledges a failed gather, and a second gather of a half-gathered job
+    is not known to be safe.)"""
+    log.warning("fetch of %s cut short: the database connection was lost; it goes back on the "
+                "queue once the database answers", consumer.message_id(body) or "a message")
+    outages.wait_for_database(stop=stop)
+    try:
+        with consumer.redis.pipeline() as pipe:
+            pipe.rpush(consumer.routing_key, body)
+            pipe.delete(consumer.persistance_key(body))
+            pipe.execute()
+    except redis.RedisError as error:
+        log.warning("could not put %.200r back on the queue (%s): the scheduler's round will", body, error)

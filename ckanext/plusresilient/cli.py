@@ -168,27 +168,29 @@ def score(datasets: tuple[str, ...], every: bool, no_links: bool, no_data: bool,
                    "(default: ckanext.plusresilient.quality.link_max_age_hours).")
 def links(older_than: float | None):
     """Re-check the stored links older than HOURS, then queue the rescoring of
-    the datasets whose links changed. Meant for cron, e.g. hourly."""
-    import datetime
+    the datasets whose links changed. Meant for cron, e.g. hourly (or let
+    `ckan plusresilient scheduler` run it)."""
+    from ckanext.plusresilient import scheduler
 
-    from ckanext.plusresilient import config, jobs
-    from ckanext.plusresilient.scoring import dataset as scoring
+    try:
+        click.echo(scheduler.recheck_links(older_than))
+    except RuntimeError as error:  # e.g. Redis unreachable: say it, exit 1
+        raise click.ClickException(str(error))
 
-    age = config.link_max_age() if older_than is None else datetime.timedelta(hours=older_than)
-    result = scoring.recheck_links(age)
-    queued = waiting = 0
-    for package_id in result.datasets:
-        try:
-            job = jobs.enqueue_scoring(package_id)
-        except Exception as error:  # noqa: BLE001 - e.g. Redis unreachable: say it, exit 1
-            raise click.ClickException(f"could not queue the rescoring of {package_id}: {error}")
-        if job is None:
-            waiting += 1
-        else:
-            queued += 1
-    click.echo(f"re-checked {result.checked} links, {len(result.changed)} changed; "
-               f"{len(result.datasets)} datasets to rescore: {queued} queued, "
-               f"{waiting} already waiting")
+
+@plusresilient.command("scheduler")
+@click.option("--harvest-every", type=click.IntRange(min=1), default=60, show_default=True,
+              metavar="SECONDS", help="Seconds between two harvest rounds (`ckan harvester run`).")
+@click.option("--links-every", type=click.IntRange(min=0), default=3600, show_default=True,
+              metavar="SECONDS", help="Seconds between two link re-checks (0: never).")
+def scheduler_command(harvest_every: int, links_every: int):
+    """Run the portal's periodic chores until SIGTERM, as cron would: a
+    harvest round (due sources started, finished jobs marked, timed-out ones
+    retried, lost queue items resubmitted) every SECONDS, and the re-check of
+    old links with the rescoring of the datasets whose links changed."""
+    from ckanext.plusresilient import scheduler
+
+    scheduler.run(harvest_every, links_every)
 
 
 def _add_harvest_commands() -> None:

@@ -50,6 +50,11 @@ def portals_organization() -> str:
     return value
 
 
+def harvest_timeout_retries() -> int:
+    """How many timed-out harvests of a source in a row are started again."""
+    return max(0, _int("ckanext.plusresilient.harvest.timeout_retries"))
+
+
 # -- DCAT-AP catalogue ----------------------------------------------------------------------
 
 CATALOG_PUBLISHER_OPTION = "ckanext.plusresilient.dcat.publisher"

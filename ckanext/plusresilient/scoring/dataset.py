@@ -71,6 +71,7 @@ from ckanext.plusresilient.quality.score import (
     overall_score,
 )
 from ckanext.plusresilient.safe_http import SafeSession
+from ckanext.plusresilient.scoring.outages import database_lost
 from ckanext.plusresilient.timestamps import iso, utcnow
 
 __all__ = [
@@ -118,7 +119,9 @@ def score_dataset(package_id: str, *, with_links: bool = True, with_data: bool =
     resources whose URL did not change are kept.
     ``defer_index_commit`` leaves the Solr commit to the caller (a batch).
     Returns the annotation as ``plusresilient_quality_show`` gives it, or
-    None when there is no such dataset (or it was deleted).
+    None when there is no such dataset (or it was deleted). A lost database
+    connection is raised, not stored as the dataset's error
+    (``outages.database_lost``): the scoring jobs score again once it answers.
     """
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     try:
@@ -134,6 +137,8 @@ def score_dataset(package_id: str, *, with_links: bool = True, with_data: bool =
         _store(package_id, report)
         _reindex(package_id, defer_index_commit, both)
     except Exception as error:  # noqa: BLE001 - stored on the row, the caller goes on
+        if database_lost(error):  # not the dataset's error: the caller scores it again
+            raise
         model.Session.rollback()
         if is_interruption(error):  # the job runner's timeout: the job must fail, as RQ says
             _store_error(package_id, "stopped: the scoring job ran out of time before it "

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import zipfile
 from typing import IO, Any, Iterator
@@ -39,6 +40,7 @@ ZIP_RATIO_FLOOR = 1 * MB  # small members may compress well without harm
 ZIP_MAX_EXPANSION = 20
 
 READ_CHUNK = 1 * MB
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _ENCODING_LABELS = {"cp1252": "Windows-1252", "latin-1": "ISO-8859-1"}
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
@@ -46,6 +48,7 @@ _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 def _child_main(request: dict[str, Any]) -> None:
     """Entry point of the validating process: one JSON request in, one JSON report out."""
     limits = DataLimits(**request["limits"])
+    _die_with_parent()
     _cap_memory(limits.max_memory)
     try:
         report = _validate_file(os.path.join(request["workdir"], DOWNLOAD_NAME),
@@ -59,6 +62,22 @@ def _child_main(request: dict[str, Any]) -> None:
                                                f"{error}")
     sys.stdout.write("\n" + json.dumps(report.to_dict()) + "\n")
     sys.stdout.flush()
+
+
+def _die_with_parent() -> None:
+    """The parent kills this process at the check's deadline; should the
+    parent die first (a scoring worker killed), nobody would, and frictionless
+    would read on for nobody. Linux kills it with its parent
+    (PR_SET_PDEATHSIG); elsewhere the row and memory limits still bound it."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux
+        return
+    if os.getppid() == 1:  # the parent died before the request above
+        os._exit(1)
 
 
 def _cap_memory(limit: int) -> None:

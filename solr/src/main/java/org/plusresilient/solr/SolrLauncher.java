@@ -1,14 +1,17 @@
 package org.plusresilient.solr;
 
-import java.io.IOException;
-import java.io.PrintStream;
+import static org.plusresilient.solr.LauncherSupport.EXIT_CORE_FAILED;
+import static org.plusresilient.solr.LauncherSupport.EXIT_PORT_IN_USE;
+import static org.plusresilient.solr.LauncherSupport.EXIT_STARTUP_FAILED;
+import static org.plusresilient.solr.LauncherSupport.EXIT_USAGE;
+import static org.plusresilient.solr.LauncherSupport.HOST;
+import static org.plusresilient.solr.LauncherSupport.describe;
+import static org.plusresilient.solr.LauncherSupport.fail;
+import static org.plusresilient.solr.LauncherSupport.rootCause;
+import static org.plusresilient.solr.LauncherSupport.setIfAbsent;
+
 import java.net.BindException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,69 +45,36 @@ import org.apache.solr.embedded.JettySolrRunner;
  */
 public final class SolrLauncher {
 
-  private static final int EXIT_USAGE = 2;
-  private static final int EXIT_PORT_IN_USE = 3;
-  private static final int EXIT_CORE_FAILED = 4;
-  private static final int EXIT_STARTUP_FAILED = 5;
-
-  private static final PrintStream OUT = System.out;
-  private static final PrintStream ERR = System.err;
-
   private static volatile JettySolrRunner runner;
   private static final AtomicBoolean stopped = new AtomicBoolean(false);
   private static final CountDownLatch stopRequested = new CountDownLatch(1);
-
-  /** Strong reference: java.util.logging only keeps loggers weakly. */
-  private static final java.util.logging.Logger JERSEY_JUL_LOGGER =
-      java.util.logging.Logger.getLogger("org.glassfish.jersey");
 
   private SolrLauncher() {}
 
   public static void main(String[] args) {
     String homeArg = args.length > 0 ? args[0] : System.getProperty("solr.solr.home");
     String portArg = args.length > 1 ? args[1] : System.getProperty("solr.port");
-    // JettySolrRunner always binds its connector to 127.0.0.1.
-    String host = "127.0.0.1";
     String coreName = System.getProperty("solr.core", "ckan");
 
     if (homeArg == null || portArg == null || args.length > 2) {
       fail(EXIT_USAGE, "usage: SolrLauncher SOLR_HOME PORT");
     }
-    int port;
-    try {
-      port = Integer.parseInt(portArg.trim());
-      if (port <= 0 || port > 65535) throw new NumberFormatException();
-    } catch (NumberFormatException e) {
-      fail(EXIT_USAGE, "invalid port '" + portArg + "'");
-      return;
-    }
-    Path home = Paths.get(homeArg).toAbsolutePath().normalize();
-    if (!Files.isRegularFile(home.resolve("solr.xml"))) {
-      fail(EXIT_USAGE, "no solr.xml in solr home " + home + " (run solr/prepare-home.sh first)");
-    }
-    if (!Files.isRegularFile(home.resolve(coreName).resolve("core.properties"))) {
-      fail(EXIT_USAGE, "no " + coreName + "/core.properties in solr home " + home
-          + " (run solr/prepare-home.sh first)");
-    }
-
-    // Fail fast, with a clear message, when something already listens on the port.
-    if (!portIsFree(host, port)) {
-      fail(EXIT_PORT_IN_USE, "port " + port + " on " + host + " is already in use");
-    }
+    int port = LauncherSupport.parsePort(portArg);
+    Path home = LauncherSupport.absolute(homeArg);
+    LauncherSupport.requireFile(home.resolve("solr.xml"), "run solr/prepare-home.sh first");
+    LauncherSupport.requireFile(home.resolve(coreName).resolve("core.properties"), "run solr/prepare-home.sh first");
+    LauncherSupport.claimPort(port);
 
     // Settings normally provided by bin/solr.
     System.setProperty("solr.solr.home", home.toString());
     setIfAbsent("solr.install.dir", home.toString());
-    setIfAbsent("host", host);
+    setIfAbsent("host", HOST);
     setIfAbsent("jetty.port", Integer.toString(port));
     // Solr only reads/writes files under solr home (and the paths allowed here).
     setIfAbsent("solr.allowPaths", home.toString());
+    LauncherSupport.quietJersey();
 
-    // Jersey (Solr's v2 API) logs through java.util.logging; silence its harmless
-    // "jakarta.activation.DataSource ... was not found" startup warning.
-    JERSEY_JUL_LOGGER.setLevel(java.util.logging.Level.SEVERE);
-
-    installSignalHandlers();
+    LauncherSupport.installSignalHandlers(stopRequested);
     Runtime.getRuntime().addShutdownHook(new Thread(SolrLauncher::stopQuietly, "solr-launcher-shutdown"));
 
     JettyConfig config = JettyConfig.builder()
@@ -121,7 +91,7 @@ public final class SolrLauncher {
       stopQuietly();
       Throwable root = rootCause(t);
       if (root instanceof BindException) {
-        fail(EXIT_PORT_IN_USE, "port " + port + " on " + host + " is already in use");
+        fail(EXIT_PORT_IN_USE, "port " + port + " on " + HOST + " is already in use");
       }
       fail(EXIT_STARTUP_FAILED, "failed to start: " + describe(root));
     }
@@ -151,9 +121,7 @@ public final class SolrLauncher {
       System.exit(0);
     }
 
-    int actualPort = runner.getLocalPort();
-    OUT.println("READY solr http://" + host + ":" + actualPort + "/solr/" + coreName);
-    OUT.flush();
+    LauncherSupport.ready("http://" + HOST + ":" + runner.getLocalPort() + "/solr/" + coreName);
 
     try {
       stopRequested.await();
@@ -162,18 +130,6 @@ public final class SolrLauncher {
     }
     stopQuietly();
     System.exit(0);
-  }
-
-  /** TERM/INT: let the main thread stop Solr and exit 0 (instead of the JVM's default 143/130). */
-  @SuppressWarnings("restriction")
-  private static void installSignalHandlers() {
-    for (String name : new String[] {"TERM", "INT", "HUP"}) {
-      try {
-        sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> stopRequested.countDown());
-      } catch (Throwable ignored) {
-        // signal not available (or ignored by the parent): the shutdown hook still stops Solr
-      }
-    }
   }
 
   private static void stopQuietly() {
@@ -186,49 +142,7 @@ public final class SolrLauncher {
       // closes the cores (IndexWriter close commits pending docs, update log is closed).
       r.stop();
     } catch (Throwable t) {
-      ERR.println("solr: error while stopping: " + describe(rootCause(t)));
-      ERR.flush();
+      LauncherSupport.warn("error while stopping: " + describe(rootCause(t)));
     }
-  }
-
-  private static boolean portIsFree(String host, int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(true);
-      s.bind(new InetSocketAddress(InetAddress.getByName(host), port));
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  private static void setIfAbsent(String key, String value) {
-    if (System.getProperty(key) == null) {
-      System.setProperty(key, value);
-    }
-  }
-
-  private static Throwable rootCause(Throwable t) {
-    if (t == null) return null;
-    Throwable cur = t;
-    while (cur.getCause() != null && cur.getCause() != cur) {
-      cur = cur.getCause();
-    }
-    return cur;
-  }
-
-  private static String describe(Throwable t) {
-    if (t == null) return "unknown error";
-    String msg = t.getMessage();
-    if (msg == null || msg.isBlank()) msg = t.getClass().getName();
-    else msg = t.getClass().getSimpleName() + ": " + msg;
-    return msg.replaceAll("\\s*[\\r\\n]+\\s*", " ").trim();
-  }
-
-  private static void fail(int code, String message) {
-    OUT.flush();
-    ERR.println("solr: " + message);
-    ERR.flush();
-    // halt: do not run the shutdown hook a second time / wait on anything else
-    Runtime.getRuntime().halt(code);
   }
 }
