@@ -33,7 +33,9 @@ from tests.workers import consumer, wait_until
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
-HARVESTED = 8
+#: Enough that the harvest is still importing when the test locks the package
+#: table after the third dataset: on an idle machine 8 were all imported first.
+HARVESTED = 40
 #: How long the test's server holds the link check (below the checks' 10 s timeout).
 HOLD_SECONDS = 8
 
@@ -74,9 +76,8 @@ def test_the_workers_reconnect_and_nothing_is_lost_or_doubled(
             for package_id in plain[:2]:
                 jobs.enqueue_scoring(package_id)
             job = start_harvest(portal, sysadmin_context, "restarted-database")
-            wait_until(lambda: object_states(job["id"]).get("COMPLETE", 0) >= 3
-                       and sum(scorings_stored(plain).values()) >= 1,
-                       90, "the harvest and the scorings under way", workers)
+            wait_until(lambda: object_states(job["id"]).get("COMPLETE", 0) >= 3,
+                       90, "the harvest under way", workers)
 
             lock = model.meta.engine.connect()
             lock.begin()
@@ -97,7 +98,7 @@ def test_the_workers_reconnect_and_nothing_is_lost_or_doubled(
                 scored = scorings_stored([*plain, checked]).values()
                 return job_status(job["id"]) == "Finished" and all(scored)
 
-            wait_until(finished, 60, f"the job Finished and every dataset scored after a restart of "
+            wait_until(finished, 90, f"the job Finished and every dataset scored after a restart of "
                                      f"{seconds:.1f} s", workers, interval=1)
             time.sleep(1)  # an import or a scoring done twice would show by now
 
