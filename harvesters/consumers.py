@@ -376,26 +376,35 @@ def reclaim_orphans(connection: redis.Redis, kind: str, min_age: float = ORPHAN_
     return reclaimed
 
 
-def _midway(kind: str, message_id: str) -> bool:
-    """Whether the object (fetch) or job (gather) was left half done, in a
-    state nothing else re-sends. A WAITING object is ckanext-harvest's
-    resubmit_objects' to re-send, and a second copy could reach it after its
-    job is Finished, which marks a COMPLETE object ERROR; a done one needs
-    only its stale key removed."""
+def _progress(kind: str, message_id: str) -> str | None:
+    """Where the message's object (fetch: its state) or job (gather: its
+    status, or "Gathering" while Running and not yet gathered) stands; None
+    when there is no such object or job."""
     from ckanext.harvest.model import HarvestJob, HarvestObject
 
     try:
         if kind == "fetch":
             found = model.Session.get(HarvestObject, message_id)
-            return found is not None and found.state in ("FETCH", "IMPORT")
+            return None if found is None else found.state
         job = model.Session.get(HarvestJob, message_id)
-        return job is not None and job.status == "Running" and job.gather_finished is None
+        if job is None:
+            return None
+        return "Gathering" if job.status == "Running" and job.gather_finished is None else job.status
     finally:
         model.Session.remove()
 
 
+def _midway(kind: str, message_id: str) -> bool:
+    """Whether the object or job was left half done, in a state nothing else
+    re-sends. A WAITING object is ckanext-harvest's resubmit_objects' to
+    re-send, and a second copy could reach it after its job is Finished,
+    which marks a COMPLETE object ERROR; a done one needs only its stale key
+    removed."""
+    return _progress(kind, message_id) in ("FETCH", "IMPORT", "Gathering")
+
+
 def _done(kind: str, message_id: str) -> bool:
-    """Whether the message's object (fetch) or job (gather) is already done.
+    """Whether the message's object or job is already done.
 
     ckanext-harvest's resubmit_objects re-sends a WAITING object it does not
     see on the queue, which includes one the gather committed but has not
@@ -404,21 +413,13 @@ def _done(kind: str, message_id: str) -> bool:
     so the copy imported the object again, or, once the job was Finished,
     turned a COMPLETE object into an ERROR without a message.
     """
-    from ckanext.harvest.model import HarvestJob, HarvestObject
-
     if not message_id:
         return False
     try:
-        if kind == "fetch":
-            found = model.Session.get(HarvestObject, message_id)
-            return found is not None and found.state in ("COMPLETE", "ERROR")
-        job = model.Session.get(HarvestJob, message_id)
-        return job is not None and job.status == "Finished"
+        return _progress(kind, message_id) in ("COMPLETE", "ERROR", "Finished")
     except Exception:  # noqa: BLE001 - the database away: the callback's own handling decides
         model.Session.rollback()
         return False
-    finally:
-        model.Session.remove()
 
 
 def _taken_at(value: bytes | str | None) -> datetime.datetime | None:

@@ -22,12 +22,18 @@ def allowing(*urls: str) -> dict[str, str]:
     return {ALLOWED_NETWORKS_OPTION: " ".join(url.removeprefix("http://").split("/")[0] for url in urls)}
 
 
+def create_source(portal: CKANPortal, context: dict[str, Any], name: str,
+                  frequency: str = "MANUAL") -> dict[str, Any]:
+    """A harvest source of ours on ``portal``, as an admin makes it."""
+    return call_action("harvest_source_create", dict(context), name=name, title=name,
+                       url=portal.api_url, source_type="plusresilient_ckan", frequency=frequency,
+                       config=json.dumps({"portal": name, "country": "IT", "language": "it"}))
+
+
 def start_harvest(portal: CKANPortal, context: dict[str, Any], name: str) -> dict[str, Any]:
     """A source on ``portal`` and a job for it, created as the source page's
     "Reharvest" button does: the job goes onto the gather queue."""
-    source = call_action("harvest_source_create", dict(context), name=name, title=name,
-                         url=portal.api_url, source_type="plusresilient_ckan",
-                         config=json.dumps({"portal": name, "country": "IT", "language": "it"}))
+    source = create_source(portal, context, name)
     return call_action("harvest_job_create", dict(context), source_id=source["id"])
 
 
@@ -44,27 +50,25 @@ def job_status(job_id: str) -> str:
     return model.Session.get(HarvestJob, job_id).status
 
 
-def harvested_titles(source_id: str) -> list[str]:
-    """The titles of the active datasets the source's harvests made, one
-    entry per dataset (a title twice is a dataset made twice), sorted."""
+def _harvested(source_id: str) -> list[tuple[str, str]]:
+    """(id, title) of each active dataset the source's harvests made."""
     model.Session.remove()
-    rows = (model.Session.query(model.Package.id, model.Package.title)
+    return (model.Session.query(model.Package.id, model.Package.title)
             .join(HarvestObject, HarvestObject.package_id == model.Package.id)
             .filter(HarvestObject.harvest_source_id == source_id, HarvestObject.current.is_(True),
                     model.Package.state == "active")
-            .distinct())
-    return sorted(title for _id, title in rows)
+            .distinct().all())
+
+
+def harvested_titles(source_id: str) -> list[str]:
+    """The titles of the active datasets the source's harvests made, one
+    entry per dataset (a title twice is a dataset made twice), sorted."""
+    return sorted(title for _id, title in _harvested(source_id))
 
 
 def harvest_package_ids(source_id: str) -> list[str]:
     """The ids of the active datasets the source's harvests made."""
-    model.Session.remove()
-    rows = (model.Session.query(model.Package.id)
-            .join(HarvestObject, HarvestObject.package_id == model.Package.id)
-            .filter(HarvestObject.harvest_source_id == source_id, HarvestObject.current.is_(True),
-                    model.Package.state == "active")
-            .distinct())
-    return sorted(package_id for (package_id,) in rows)
+    return sorted(package_id for package_id, _title in _harvested(source_id))
 
 
 def scorings_stored(package_ids: list[str]) -> dict[str, int]:

@@ -35,6 +35,7 @@ from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestSource
 
 from ckanext.plusresilient.demo.portals.ckan import CKANPortal
 from ckanext.plusresilient.harvesters import consumers
+from tests.faults.harvests import create_source, harvested_titles
 from tests.workers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,26 +157,13 @@ def _source(layout: Layout, context: dict, name: str, titles: list[str], frequen
     layout.portal.packages.clear()  # the portal lists this test's datasets only
     for title in titles:
         layout.portal.add(title)
-    return call_action("harvest_source_create", dict(context), name=name, title=name,
-                       url=layout.portal.api_url, source_type="plusresilient_ckan", frequency=frequency,
-                       config=json.dumps({"portal": name, "country": "IT", "language": "it"}))
+    return create_source(layout.portal, context, name, frequency)
 
 
 def _jobs(source_id: str) -> list[HarvestJob]:
     model.Session.remove()  # the layout wrote them: read afresh
     return (model.Session.query(HarvestJob).filter_by(source_id=source_id)
             .order_by(HarvestJob.created).all())
-
-
-def _titles(source_id: str) -> list[str]:
-    """The titles of the source's datasets in PostgreSQL, each as often as a
-    dataset has it: a dataset imported twice shows twice."""
-    model.Session.remove()
-    harvested = (model.Session.query(HarvestObject.package_id)
-                 .filter(HarvestObject.harvest_source_id == source_id))
-    rows = (model.Session.query(model.Package.title)
-            .filter(model.Package.state == "active", model.Package.id.in_(harvested)))
-    return sorted(row.title for row in rows)
 
 
 def _all_finished(source_id: str, count: int) -> list[HarvestJob] | None:
@@ -189,7 +177,7 @@ def test_a_weekly_source_is_harvested_when_due_without_anyone_asking(layout: Lay
 
     # nobody creates a job: the scheduler finds the source due (never run)
     jobs = wait_until(lambda: _all_finished(source["id"], 1), 90, "the scheduled harvest finished")
-    assert _titles(source["id"]) == titles
+    assert harvested_titles(source["id"]) == titles
     next_run = model.Session.get(HarvestSource, source["id"]).next_run
     week = datetime.timedelta(weeks=1)
     assert week - datetime.timedelta(minutes=5) < next_run - jobs[0].created < week + datetime.timedelta(minutes=5)
@@ -200,7 +188,7 @@ def test_a_weekly_source_is_harvested_when_due_without_anyone_asking(layout: Lay
         {"next_run": datetime.datetime.utcnow() - datetime.timedelta(minutes=1)})
     model.Session.commit()
     wait_until(lambda: _all_finished(source["id"], 2), 90, "the second scheduled harvest finished")
-    assert _titles(source["id"]) == sorted(titles + ["Weekly social services 3"])
+    assert harvested_titles(source["id"]) == sorted(titles + ["Weekly social services 3"])
 
 
 def test_a_job_whose_gather_was_lost_is_timed_out_and_started_again(layout: Layout, sysadmin_context: dict):
@@ -226,7 +214,7 @@ def test_a_job_whose_gather_was_lost_is_timed_out_and_started_again(layout: Layo
     assert [error.message.split("\n")[0] for error in timed_out.get_gather_errors()] == [
         f"Job {job['id']} timeout (60 minutes)"]
     assert retry.get_gather_errors() == []
-    assert _titles(source["id"]) == titles
+    assert harvested_titles(source["id"]) == titles
     assert "timed out: started again as " + retry.id in (layout.log_dir / "scheduler.log").read_text()
 
 
@@ -247,7 +235,7 @@ def test_a_fetch_consumer_killed_mid_job_is_restarted_and_the_job_completes(layo
     jobs = wait_until(lambda: _all_finished(source["id"], 1), 120, "the job finished after the crash")
 
     assert restarted[1] != killed_pid
-    assert _titles(source["id"]) == titles  # every dataset, exactly once
+    assert harvested_titles(source["id"]) == titles  # every dataset, exactly once
     model.Session.remove()
     states = {obj.state for obj in model.Session.query(HarvestObject).filter_by(harvest_job_id=job["id"])}
     assert states == {"COMPLETE"}, states
