@@ -6,7 +6,8 @@ orphan the feedback on each resource and break every link to its page.
 Each incoming distribution is matched to the resource it became last time:
 by the remote distribution's own id or URI, then by its URL. What matches
 keeps its id, what is new gets one, and a resource the source no longer has
-goes. A resource an editor added here (never brought by the harvest) stays.
+goes. A resource an editor added here (never brought by the harvest) stays,
+and so does the portal's own state of a matched one (its table preview).
 
 Pure Python: resources are the dictionaries ``package_show`` returns.
 """
@@ -45,9 +46,23 @@ def match(incoming: list[dict[str, Any]], current: list[dict[str, Any]],
         if resource_id:
             claimed.add(resource_id)
             data["id"] = resource_id
+            data.update(_portal_state(by_id[resource_id], data))
         written.append(data)
     written.extend(resource for rid, resource in by_id.items() if rid not in harvested)
     return written
+
+
+#: What this portal knows of a resource that no source sends: its table
+#: preview's DataStore flag (scoring/preview.py).
+PORTAL_STATE = ("datastore_active",)
+
+
+def _portal_state(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    """The portal's own state of a matched resource, while it serves the same
+    URL: a re-import must not hide a preview until the next scoring."""
+    if current.get("url") != incoming.get("url"):
+        return {}
+    return {key: current[key] for key in PORTAL_STATE if current.get(key)}
 
 
 def keys_of(incoming: list[dict[str, Any]], written: list[dict[str, Any]]) -> dict[str, str]:

@@ -110,6 +110,16 @@ def link_max_age() -> datetime.timedelta:
     return datetime.timedelta(hours=_int("ckanext.plusresilient.quality.link_max_age_hours"))
 
 
+def preview_enabled() -> bool:
+    """Whether checked tables are loaded into the DataStore (scoring/preview.py)."""
+    return tk.asbool(tk.config.get("ckanext.plusresilient.preview.enabled"))
+
+
+def preview_max_bytes() -> int:
+    """The largest file loaded for a table preview."""
+    return _int("ckanext.plusresilient.preview.max_bytes")
+
+
 def _int(key: str) -> int:
     """Declared ints arrive as text when set at runtime (tests, a plugin)."""
     return tk.asint(tk.config.get(key))

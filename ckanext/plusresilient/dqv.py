@@ -125,8 +125,9 @@ _OVERALL_SCORE = _OwnTerm(
     PQ.overallScore, "Overall quality score",
     "The portal's combined score, 0 to 100: the weighted mean of the metadata "
     f"(MQA points / {MAX_POINTS} x 100, weight {WEIGHTS['metadata']}), data validity "
-    f"({WEIGHTS['data']}), link availability ({WEIGHTS['links']}) and community feedback "
-    f"({WEIGHTS['community']}) components that apply, renormalised over them.")
+    f"({WEIGHTS['data']}), link availability ({WEIGHTS['links']}), community feedback "
+    f"({WEIGHTS['community']}) and freshness ({WEIGHTS['freshness']}) components that apply, "
+    "renormalised over them.")
 
 #: our metric -> (its term, its dimension, datatype of its values)
 _OWN_METRICS: tuple[tuple[_OwnTerm, URIRef, URIRef], ...] = (

@@ -18,12 +18,15 @@ from ckanext.plusresilient.model.feedback import OPEN_STATUSES, Feedback
 __all__ = [
     "plusresilient_vocabulary_choices",
     "plusresilient_vocabulary_label",
+    "plusresilient_vocabulary_labels",
     "plusresilient_linked_datasets",
     "plusresilient_use_cases_of",
     "plusresilient_dataset_names_text",
     "plusresilient_quality",
     "plusresilient_quality_badge",
+    "plusresilient_resource_check",
     "plusresilient_quality_band_label",
+    "plusresilient_freshness_label",
     "plusresilient_quality_dimension_label",
     "plusresilient_quality_indicator_label",
     "plusresilient_quality_finding",
@@ -75,6 +78,13 @@ def plusresilient_vocabulary_label(name: str, code: str, lang: str | None = None
     return vocabularies.get(name).label(code, lang or current_language())
 
 
+def plusresilient_vocabulary_labels(name: str, **extra: Any) -> list[str]:
+    """The labels of a vocabulary's terms (those whose extra keys have these
+    values: ``network=True``), in its order and the user's language."""
+    lang = current_language()
+    return [term.label(lang) for term in vocabularies.get(name).where(**extra)]
+
+
 def plusresilient_linked_datasets(value: Any) -> list[dict[str, Any]]:
     """The linked datasets the current user may see (private ones stay hidden)."""
     datasets = []
@@ -122,6 +132,14 @@ def plusresilient_quality(package_id: str, history: bool = False) -> dict[str, A
     return quality if quality.get("status") == "scored" else None
 
 
+def plusresilient_resource_check(package_id: str, resource_id: str) -> dict[str, Any] | None:
+    """One resource's data check and table preview (``report``, ``preview``)
+    from its dataset's quality report, as the visitor may see it."""
+    quality = plusresilient_quality(package_id)
+    items = ((quality or {}).get("data") or {}).get("resources") or ()
+    return next((item for item in items if item.get("resource_id") == resource_id), None)
+
+
 def plusresilient_quality_badge(package_id: str) -> dict[str, Any] | None:
     """What a result list's badge needs (band, score, MQA points), as
     plusresilient_quality gives it: for a dataset a search of this request
@@ -132,6 +150,11 @@ def plusresilient_quality_badge(package_id: str) -> dict[str, Any] | None:
 
 def plusresilient_quality_band_label(band: str | None) -> str:
     return labels.band_label(band)
+
+
+def plusresilient_freshness_label(status: str | None) -> str:
+    """A freshness status's label (up_to_date, late, unknown)."""
+    return labels.label_of(labels.FRESHNESS, status)
 
 
 def plusresilient_quality_dimension_label(dimension: str) -> str:

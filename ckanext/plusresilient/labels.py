@@ -3,31 +3,36 @@
 The actions, the models and the pure scorer speak codes ("good",
 "broken_link", "byte_size"); pages, facets, the API's indicator labels and
 the mail turn them into words here, and only here. This module sits at the
-bottom of the suite (it imports only CKAN's translation and the scorer's
-English table), so template helpers, search, actions and mail can all import
-it without importing each other.
+bottom of the suite (it imports only CKAN's translation, the scorer's
+English table and the vocabularies), so template helpers, search, actions
+and mail can all import it without importing each other.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 import ckan.plugins.toolkit as tk
 
 from ckanext.plusresilient.quality.metadata import INDICATOR_BY_KEY
+from ckanext.plusresilient.vocabularies import Vocabulary
 
 __all__ = [
     "FEEDBACK_CATEGORIES",
     "FEEDBACK_KINDS",
     "FEEDBACK_MODERATION",
     "FEEDBACK_STATUSES",
+    "SUMMARY_GROUPINGS",
     "band_label",
+    "choices_text",
     "current_language",
     "dataset_type_labels",
     "dimension_label",
     "feedback_kind_noun",
+    "freshness_labels",
     "indicator_label",
     "label_of",
     "quality_band_labels",
+    "vocabulary_choices_text",
 ]
 
 Labels = dict[str, Callable[[], str]]
@@ -50,6 +55,22 @@ def label_of(labels: Labels, code: str | None) -> str:
     return label() if label else (code or "")
 
 
+def _choice(label: str, code: str) -> str:
+    return code if label == code else f"{label} ({code})"
+
+
+def choices_text(labels: Labels, codes: Iterable[str]) -> str:
+    """The allowed values of a refusal: each label in the user's language,
+    with the code an API caller sends ("Broken link (broken_link), ...")."""
+    return ", ".join(_choice(label_of(labels, code), code) for code in codes)
+
+
+def vocabulary_choices_text(vocabulary: Vocabulary, codes: Iterable[str]) -> str:
+    """The same for a vocabulary's codes, labelled by the vocabulary."""
+    lang = current_language()
+    return ", ".join(_choice(vocabulary.label(code, lang), code) for code in codes)
+
+
 # -- record types and quality ----------------------------------------------------------
 
 def dataset_type_labels() -> dict[str, str]:
@@ -70,6 +91,18 @@ QUALITY_BANDS: Labels = {
 
 def quality_band_labels() -> dict[str, str]:
     return {band: label() for band, label in QUALITY_BANDS.items()}
+
+
+#: The freshness statuses (quality/freshness.py), in the order pages list them.
+FRESHNESS: Labels = {
+    "up_to_date": lambda: tk._("Up to date"),
+    "late": lambda: tk._("Late"),
+    "unknown": lambda: tk._("Unknown"),
+}
+
+
+def freshness_labels() -> dict[str, str]:
+    return {status: label() for status, label in FRESHNESS.items()}
 
 
 def band_label(band: str | None) -> str:
@@ -97,6 +130,15 @@ def indicator_label(key: str | None, fallback: str = "") -> str:
     the scorer no longer knows (an old stored report)."""
     spec = INDICATOR_BY_KEY.get(key or "")
     return tk._(spec.label) if spec is not None else fallback
+
+
+#: ``by`` of plusresilient_quality_summary: what the dashboard's tables group by.
+SUMMARY_GROUPINGS: Labels = {
+    "country": lambda: tk._("Country"),
+    "region": lambda: tk._("Region"),
+    "organization": lambda: tk._("Cluster"),
+    "harvest_source": lambda: tk._("Harvest source"),
+}
 
 
 # -- community feedback ----------------------------------------------------------------

@@ -32,6 +32,7 @@ class PlusresilientPlugin(DefaultTranslation, p.SingletonPlugin):
 
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
+        tk.add_public_directory(config, "public")  # the logo: /plusresilient/logo.svg
         tk.add_resource("assets", "plusresilient")
         licence_register.use_by_default(config)  # the licences of the MED portals
 

@@ -7,7 +7,13 @@ items are relabelled in the user's language after each search.
 
 The quality band and score come from the stored annotation, read at index
 time (one primary-key query), as ``plusresilient_quality_band`` and
-``plusresilient_quality_score``. The datasets' own dicts stay as they are:
+``plusresilient_quality_score``; the freshness as of that scoring as
+``plusresilient_freshness`` (up_to_date, late, unknown: the "Freshness"
+facet) and the moment the next update is due as
+``plusresilient_freshness_due_date`` (a Solr date, for
+``[* TO NOW]`` queries through the API and the scheduler's re-scoring).
+Facet, filter, badge and band all read the one verdict of the last scoring;
+time moves it on through the scheduler (scheduler.py), not here. The datasets' own dicts stay as they are:
 pages read the annotation through plusresilient_quality_show.
 
 A dataset that several harvest sources publish (a regional portal and the
@@ -31,10 +37,21 @@ from flask import g, has_request_context
 
 from ckanext.plusresilient import config, vocabularies
 from ckanext.plusresilient.field_values import values_of
-from ckanext.plusresilient.labels import current_language, dataset_type_labels, quality_band_labels
+from ckanext.plusresilient.labels import (
+    current_language,
+    dataset_type_labels,
+    freshness_labels,
+    quality_band_labels,
+)
 from ckanext.plusresilient.model import HarvestRecord
 from ckanext.plusresilient.quality.metadata import INDICATOR_BY_KEY
-from ckanext.plusresilient.scoring.dataset import BANDS, FAILED_INDICATORS_FIELD, badges, index_values
+from ckanext.plusresilient.scoring.dataset import (
+    BANDS,
+    FAILED_INDICATORS_FIELD,
+    FRESHNESS_FIELD,
+    badges,
+    index_values,
+)
 
 # record field -> vocabulary; each is indexed as vocab_<field>
 INDEXED_VOCABULARY_FIELDS: dict[str, str] = {
@@ -94,9 +111,10 @@ def facet_titles(package_type: str | None) -> dict[str, str]:
 
 
 def _with_quality(titles: dict[str, str], package_type: str | None) -> dict[str, str]:
-    """The quality band facet, on the pages of the types that are scored."""
+    """The quality band and freshness facets, on the pages of the types that are scored."""
     if package_type is None or package_type in config.scored_types():
         titles[QUALITY_BAND_FACET] = tk._("Quality")
+        titles[FRESHNESS_FIELD] = tk._("Freshness")
     return titles
 
 
@@ -119,7 +137,7 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         if values:
             pkg_dict[f"vocab_{field}"] = values
     if pkg_dict.get("id"):
-        pkg_dict.update(index_values(pkg_dict["id"]))
+        pkg_dict.update(index_values(pkg_dict["id"], record))
         sources = harvest_sources(pkg_dict["id"])
         if sources:
             pkg_dict[HARVEST_SOURCES_FIELD] = sources
@@ -205,7 +223,8 @@ def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
     """Show facet items by their label in the user's language, not their code."""
     facets = search_results.get("search_facets") or {}
     lang = None
-    fixed_labels = {"dataset_type": dataset_type_labels(), QUALITY_BAND_FACET: quality_band_labels()}
+    fixed_labels = {"dataset_type": dataset_type_labels(), QUALITY_BAND_FACET: quality_band_labels(),
+                    FRESHNESS_FIELD: freshness_labels()}
     for key, facet in facets.items():
         field = key[len("vocab_"):] if key.startswith("vocab_") else None
         vocabulary_name = INDEXED_VOCABULARY_FIELDS.get(field or "")

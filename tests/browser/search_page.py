@@ -45,7 +45,8 @@ def expect_facet_counts(page: Page, title: str, counts: dict[str, int]) -> None:
 
 
 def results(page: Page) -> Locator:
-    return page.locator("ul.dataset-list > li.dataset-item .dataset-heading a")
+    """Each result's title link (not the quality badge beside a scored one's)."""
+    return page.locator("ul.dataset-list > li.dataset-item .dataset-heading a:not(.plusresilient-quality-badge)")
 
 
 def expect_results(page: Page, titles: list[str]) -> None:

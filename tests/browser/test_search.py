@@ -86,3 +86,29 @@ def test_the_country_facet_combines_with_the_macro_scenario(page: Page):
     facet_item(page, "Country", _label("countries", "ES")).click()
     expect(page).not_to_have_url(re.compile(r"vocab_country"))
     expect_results(page, _titles(scenario="public-services"))
+
+
+def test_the_freshness_facet_finds_the_late_datasets(page: Page):
+    from ckanext.plusresilient.scoring.dataset import score_dataset
+    from ckanext.plusresilient.timestamps import utcnow
+
+    scored = {
+        "Monthly unemployment, stopped in 2020": {"frequency": "MONTHLY", "modified": "2020-01-15"},
+        "Annual care places, this year": {"frequency": "ANNUAL", "modified": str(utcnow().year)},
+        "A one-off survey": {},
+    }
+    for title, fields in scored.items():
+        score_dataset(SVRCDataset(title=title, **fields)["id"], with_links=False, with_data=False)
+
+    page.goto("/dataset/")
+
+    expect(facet_heading(page, "Freshness")).to_be_visible()
+    expect_facet_counts(page, "Freshness", {"Late": 1, "Up to date": 1, "Unknown": 1})
+
+    facet_item(page, "Freshness", "Late").click()
+
+    expect(page).to_have_url(re.compile(r"plusresilient_freshness=late"))
+    expect_results(page, ["Monthly unemployment, stopped in 2020"])
+    expect(active_filter(page, "late")).to_contain_text("Late")
+    late = page.locator("ul.dataset-list > li.dataset-item")
+    expect(late.locator(".plusresilient-quality-badge")).to_have_count(1)

@@ -7,6 +7,8 @@ through the CLI.
 """
 from __future__ import annotations
 
+import json
+
 from collections import Counter
 from typing import Any
 
@@ -32,6 +34,8 @@ from tests.mqa_parity import assert_parity
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
+#: The demo's resources whose file is a table the check reads (its CSVs and XLSX).
+PREVIEWED = 35
 SAMPLE_DATASETS = {"sample-ckan-istria": 7, "sample-dcat-andalucia": 7, "sample-udata-lisboa": 7,
                    "sample-ods-occitanie": 6, "sample-socrata-lombardia": 6}
 
@@ -116,6 +120,16 @@ def test_load_fills_the_portal_and_a_second_load_changes_nothing(cli, app):
     assert len(dataset_bands) >= 3, dataset_bands
     assert first.bands == dict(Counter(rows[i].overall_band for i in every))
     assert _search("+plusresilient_quality_band:*")  # the bands reached the search index
+
+    # the demo's tables are previewed: their rows in the DataStore, with CKAN's table view
+    previews = [item for i in every for item in json.loads(rows[i].report)["data"]["resources"]
+                if (item.get("preview") or {}).get("status") == "loaded"]
+    assert len(previews) >= PREVIEWED, len(previews)
+    for item in previews:
+        table = call_action("datastore_search", resource_id=item["resource_id"], limit=1)
+        assert table["total"] == item["preview"]["rows"] > 0, item
+        assert "datatables_view" in [v["view_type"] for v in
+                                     call_action("resource_view_list", id=item["resource_id"])]
 
     # what the demo publishes passes the DCAT-AP 3 shapes, and each dataset's
     # score is what data.europa.eu computes from its RDF

@@ -172,6 +172,20 @@ def test_resources_match_by_key_then_url_and_keep_those_added_here():
     assert all(REMOTE_KEY not in r for r in written)
 
 
+def test_a_matched_resource_keeps_its_preview_flag_while_its_url_is_the_same():
+    current = [{"id": "A", "url": "https://x/a.csv", "datastore_active": True},
+               {"id": "B", "url": "https://x/b.csv", "datastore_active": True}]
+    known = {"ckan:1": "A", "ckan:2": "B"}
+    incoming = [{REMOTE_KEY: "ckan:1", "url": "https://x/a.csv", "name": "A, renamed"},
+                {REMOTE_KEY: "ckan:2", "url": "https://x/b-moved.csv"}]
+
+    written = resources.match(incoming, current, known)
+
+    assert written == [{"id": "A", "url": "https://x/a.csv", "name": "A, renamed",
+                        "datastore_active": True},
+                       {"id": "B", "url": "https://x/b-moved.csv"}]  # a new file: no preview yet
+
+
 def test_resources_of_a_dataset_imported_before_keys_were_recorded_match_by_url():
     current = [{"id": "A", "url": "https://x/a.csv"}, {"id": "B", "url": "https://x/b.csv"}]
     written = resources.match([{"url": "https://x/b.csv"}], current, None)

@@ -34,6 +34,9 @@ def test_a_normal_wheel_carries_every_part(tmp_path):
     # the dashboard's charts and the demo's content and sample portals
     assert "ckanext/plusresilient/assets/webassets.yml" in names
     assert "ckanext/plusresilient/assets/vendor/chart.js/chart.umd.min.js" in names
+    # the network's logo and colours
+    assert "ckanext/plusresilient/public/plusresilient/logo.svg" in names
+    assert "ckanext/plusresilient/assets/css/theme.css" in names
     assert "ckanext/plusresilient/demo/content/training.yaml" in names
     assert not any(name.startswith(("tests/", "schemas/", "harvesters/")) for name in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

@@ -132,6 +132,7 @@ def world():
         "plusresilient_quality_trend": {"organization": organization["name"], "country": "IT"},
         "plusresilient_quality_indicators": {"limit": 5, "organization": organization["id"],
                                              "country": ["IT", "ES"]},
+        "plusresilient_quality_cluster_report": {"organization": organization["name"]},
         "plusresilient_feedback_create": {"package_id": dataset["id"], "kind": "rating",
                                           "rating": 4},
         "plusresilient_feedback_list": {"package_id": dataset["name"], "include_hidden": True,

@@ -162,6 +162,14 @@ MATRIX: list[Any] = [
     ("quality_indicators",      "other_editor",  "site",              OK,         ""),
     ("quality_indicators",      "sysadmin",      "site",              OK,         ""),
 
+    ("quality_cluster_report",  "anonymous",     "own_org",           OK,         API),
+    ("quality_cluster_report",  "outsider",      "own_org",           OK,         ""),
+    ("quality_cluster_report",  "member",        "own_org",           OK,         ""),
+    ("quality_cluster_report",  "editor",        "own_org",           OK,         ""),
+    ("quality_cluster_report",  "admin",         "own_org",           OK,         ""),
+    ("quality_cluster_report",  "other_editor",  "own_org",           OK,         ""),
+    ("quality_cluster_report",  "sysadmin",      "own_org",           OK,         ""),
+
     ("feedback_create",         "anonymous",     "public",            DENIED,     API),
     ("feedback_create",         "anon_allowed",  "public",            OK,         ""),
     ("feedback_create",         "outsider",      "public",            OK,         API),
@@ -486,6 +494,7 @@ ACTIONS: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "quality_summary":        (SITE, lambda _: {}),
     "quality_trend":          (SITE, lambda _: {}),
     "quality_indicators":     (SITE, lambda _: {}),
+    "quality_cluster_report": (ORGANIZATION, lambda ref: {"organization": ref}),
     "feedback_create":        (DATASET, lambda ref: {"package_id": ref, "kind": "comment",
                                                      "text": TEXT}),
     "feedback_list":          (DATASET, lambda ref: {"package_id": ref}),

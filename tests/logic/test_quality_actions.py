@@ -58,7 +58,7 @@ def test_show_before_any_scoring():
 
     assert result == {"package_id": dataset["id"], "status": "not_scored", "scored_at": None,
                       "error": None, "overall": None, "metadata": None, "data": None,
-                      "links": None, "community": None}
+                      "links": None, "community": None, "freshness": None}
 
 
 def test_show_a_scored_public_dataset_to_anyone():

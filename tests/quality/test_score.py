@@ -5,11 +5,13 @@ Pure Python, no CKAN stack needed:
 """
 from __future__ import annotations
 
+import datetime
 import itertools
 import json
 
 import pytest
 
+from ckanext.plusresilient.quality.freshness import Freshness, assess_values
 from ckanext.plusresilient.quality.metadata import band_for, score_metadata
 from ckanext.plusresilient.quality.score import (
     BAND_THRESHOLDS,
@@ -19,6 +21,9 @@ from ckanext.plusresilient.quality.score import (
     overall_band,
     overall_score,
 )
+
+
+NOW = datetime.datetime(2026, 1, 1)
 
 
 def metadata(points: int) -> dict:
@@ -34,12 +39,60 @@ def test_the_formula_on_all_four_components():
         CommunitySummary(ratings=3, average_rating=4.0, open_reports=1),  # 75 - 10
     )
     assert overall.components == {"metadata": 100.0, "data": 50.0, "links": 75.0,
-                                  "community": 65.0}
+                                  "community": 65.0, "freshness": None}
     assert overall.weights == pytest.approx({"metadata": 0.4, "data": 0.3, "links": 0.2,
                                              "community": 0.1})
     assert overall.score == pytest.approx(0.4 * 100 + 0.3 * 50 + 0.2 * 75 + 0.1 * 65)
     assert overall.score == pytest.approx(76.5)
     assert overall.band == "good"
+
+
+LATE = Freshness("late")
+UP_TO_DATE = Freshness("up_to_date")
+
+
+def test_the_formula_on_all_five_components():
+    """The four above with a late dataset: freshness 0 at weight 0.2, the
+    five renormalised over 1.2."""
+    overall = overall_score(
+        metadata(405),
+        DataSummary(valid=1, invalid=1, errored=0, error_count=7),
+        LinkSummary(checked=4, ok=3, broken=1),
+        CommunitySummary(ratings=3, average_rating=4.0, open_reports=1),
+        LATE,
+    )
+    assert overall.components["freshness"] == 0.0
+    assert overall.weights == pytest.approx({"metadata": 0.4 / 1.2, "data": 0.3 / 1.2,
+                                             "links": 0.2 / 1.2, "community": 0.1 / 1.2,
+                                             "freshness": 0.2 / 1.2})
+    assert overall.score == pytest.approx(76.5 / 1.2)
+    assert overall.band == "good"
+
+
+@pytest.mark.parametrize("freshness, expected", [
+    (UP_TO_DATE, 100.0), (LATE, 0.0), (Freshness("unknown"), None), (None, None),
+    ({"status": "late"}, 0.0), ({"status": "up_to_date"}, 100.0), ({}, None),
+])
+def test_freshness_component(freshness, expected):
+    """A verdict or its stored dict; unknown is no component at all."""
+    assert overall_score(metadata(200), freshness=freshness).components["freshness"] == expected
+
+
+def test_a_dataset_without_a_schedule_keeps_the_score_it_had_before_freshness():
+    unknown = assess_values(None, "2020-01-01", None, NOW)
+    for points in (0, 120, 260, 405):
+        args = (metadata(points), DataSummary(valid=1, invalid=1), LinkSummary(checked=2, ok=1, broken=1))
+        assert overall_score(*args, freshness=unknown) == overall_score(*args)
+
+
+def test_a_late_dataset_is_never_excellent_and_with_all_else_perfect_stays_good():
+    perfect = (metadata(405), DataSummary(valid=3), LinkSummary(checked=3, ok=3, broken=0),
+               CommunitySummary(ratings=2, average_rating=5.0))
+    for count in range(1, 5):  # metadata alone, then each further component present
+        overall = overall_score(*perfect[:count], freshness=LATE)
+        assert overall.band == "good", count
+        assert overall_score(*perfect[:count], freshness=UP_TO_DATE).band == "excellent"
+    assert overall_score(*perfect, freshness=LATE).score == pytest.approx(100 / 1.2)
 
 
 def test_errored_checks_count_as_not_validated():
@@ -51,7 +104,7 @@ def test_absent_components_are_renormalised_away():
     overall = overall_score(metadata(405), DataSummary(valid=0, invalid=2))
 
     assert overall.components == {"metadata": 100.0, "data": 0.0, "links": None,
-                                  "community": None}
+                                  "community": None, "freshness": None}
     assert overall.weights == pytest.approx({"metadata": 0.4 / 0.7, "data": 0.3 / 0.7})
     assert sum(overall.weights.values()) == pytest.approx(1.0)
     assert overall.score == pytest.approx(40 / 0.7)

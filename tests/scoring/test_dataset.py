@@ -106,7 +106,7 @@ def test_a_complete_dataset_is_excellent_in_every_component(server):
     assert result["status"] == "scored"
     assert result["overall"]["score"] == 100 and result["overall"]["band"] == "excellent"
     assert result["overall"]["components"] == {
-        "metadata": 100, "data": 100, "links": 100, "community": None}
+        "metadata": 100, "data": 100, "links": 100, "community": None, "freshness": None}
     assert result["data"]["summary"] == {"valid": 1, "invalid": 0, "errored": 0,
                                          "error_count": 0, "checked": 1}
     (item,) = result["data"]["resources"]

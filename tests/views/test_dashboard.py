@@ -237,8 +237,8 @@ def test_the_page_counts_every_grouping_in_one_search(app, catalog, monkeypatch)
     monkeypatch.setattr(PackageSearchQuery, "run", counted)
     page(app)
 
-    # the summaries' one search, and the example report's
-    assert len(searches) == 2
+    # the summaries' one search, the example report's and the late datasets'
+    assert len(searches) == 3
 
 
 def test_harvest_sources_are_named_and_linked(app, sysadmin_context):
@@ -380,3 +380,61 @@ def test_the_page_speaks_the_visitor_language(app, catalog):
     assert band_rows(soup, "bands-by-country")["IT"]["label"] == "Italia"
     first_period = figure(soup, "trend").select_one("tbody tr")
     assert first_period.select_one('td[data-series="average"]').get_text(strip=True) == "60,0"
+
+
+# -- late datasets ------------------------------------------------------------------------
+
+@pytest.fixture
+def late_catalog(member):
+    """Late: one public dataset in Veneto (IT), one in Andalucía (ES), one
+    private in a cluster only ``member`` belongs to; not late: an up-to-date
+    one and one without a schedule. Each scored for real."""
+    veneto = Cluster(name="svrc-veneto", title="SVRC Veneto")
+    andalucia = Cluster(name="svrc-andalucia", title="SVRC Andalucía", country="ES", region="ES61")
+    hidden = Cluster(name="svrc-ljubljana", title="SVRC Ljubljana", country="SI", region="SI04",
+                     users=[{"name": member["name"], "capacity": "member"}])
+    datasets = {
+        "late-it": SVRCDataset(name="late-it", owner_org=veneto["id"], frequency="MONTHLY",
+                               modified="2020-01-15"),
+        "later-es": SVRCDataset(name="later-es", owner_org=andalucia["id"], country="ES",
+                                frequency="ANNUAL", modified="2018"),
+        "late-secret": SVRCDataset(name="late-secret", owner_org=hidden["id"], country="SI",
+                                   private=True, frequency="WEEKLY", modified="2021-05-03"),
+        "fresh": SVRCDataset(name="fresh", owner_org=veneto["id"], frequency="ANNUAL",
+                             modified=str(NOW.year)),
+        "no-schedule": SVRCDataset(name="no-schedule", owner_org=veneto["id"]),
+    }
+    for dataset in datasets.values():
+        quality.score_dataset(dataset["id"], with_links=False, with_data=False)
+    return datasets
+
+
+def late_rows(soup):
+    return [row["data-dataset"] for row in soup.select("#quality-late tbody tr")]
+
+
+def test_late_datasets_are_listed_most_overdue_first_as_the_visitor_may_see_them(app, late_catalog, member):
+    anonymous_page = page(app)
+    assert anonymous_page.select_one("#quality-late")["data-late"] == "2"
+    assert late_rows(anonymous_page) == ["later-es", "late-it"]  # due end of 2019, then Feb 2020
+    row = anonymous_page.select_one('#quality-late tr[data-dataset="late-it"]')
+    assert row.select_one("td[data-expected-by]")["data-expected-by"] == "2020-02-15T23:59:59+00:00"
+    assert "Monthly" in row.get_text() and "SVRC Veneto" in row.get_text()
+    assert row.a["href"] == "/dataset/late-it/quality"
+
+    member_page = page(app, member)
+    assert late_rows(member_page) == ["later-es", "late-it", "late-secret"]
+
+
+def test_the_late_list_follows_the_page_filters_and_links_to_the_same_search(app, late_catalog):
+    soup = page(app, path="/quality?country=IT")
+    assert late_rows(soup) == ["late-it"]
+    link = soup.select_one("#quality-late a.plusresilient-late-search")["href"]
+    assert parse_qs(urlsplit(link).query) == {"vocab_country": ["IT"], "plusresilient_freshness": ["late"]}
+    assert "late-it" in app.get(link).body and "later-es" not in app.get(link).body
+
+
+def test_no_late_dataset_says_so(app, catalog):
+    soup = page(app)
+    assert soup.select_one("#quality-late")["data-late"] == "0"
+    assert soup.select_one("#quality-late .empty")

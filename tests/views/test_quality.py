@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from bs4 import BeautifulSoup
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
@@ -163,3 +164,31 @@ def test_a_page_of_results_reads_its_badges_in_one_query(app, sysadmin):
         assert f'data-band="{shown["overall"]["band"]}"' in badge
         assert f'{round(shown["overall"]["score"])}/100' in badge
     assert page.count("plusresilient-quality-badge") == 4  # none for the unscored one
+
+
+def test_the_dataset_page_and_the_report_say_how_fresh_the_dataset_is(app, sysadmin):
+    late = _scored(sysadmin, frequency="MONTHLY", modified="2020-01-15")
+    unknown = _scored(sysadmin)
+
+    badge = BeautifulSoup(app.get(f"/dataset/{late['name']}").body, "html.parser").select_one(
+        ".plusresilient-quality-summary .plusresilient-freshness-badge")
+    assert badge["data-freshness"] == "late"
+    assert badge.get_text(" ", strip=True) == "Freshness: Late"
+    assert badge["href"] == f"/dataset/{late['name']}/quality#quality-freshness"
+
+    report = BeautifulSoup(app.get(f"/dataset/{late['name']}/quality").body, "html.parser")
+    section = report.select_one("#quality-freshness")
+    assert section["data-freshness"] == "late"
+    assert section.select_one("[data-frequency]").get_text(strip=True) == "Monthly"
+    assert section.select_one("[data-expected-by]")["data-expected-by"] == "2020-02-15T23:59:59+00:00"
+    assert section.select_one("[data-expected-by]").get_text(strip=True) == "February 15, 2020"
+    assert "the modification date the dataset declares" in section.get_text()
+    assert "none has come" in section.get_text()
+    component = report.select_one('tr[data-component="freshness"]')
+    assert component.th.get_text(strip=True) == "Freshness"
+    assert component.td.get_text(strip=True) == "0/100"
+
+    report = BeautifulSoup(app.get(f"/dataset/{unknown['name']}/quality").body, "html.parser")
+    assert report.select_one("#quality-freshness")["data-freshness"] == "unknown"
+    assert "No update frequency is declared" in report.select_one("#quality-freshness").get_text()
+    assert report.select_one('tr[data-component="freshness"] td').get_text(strip=True) == "not applicable"

@@ -144,3 +144,36 @@ def _facet_of(link, path):
     removed = [pair for pair in page if pair not in linked and pair[0] != "page"]
     name, value = (added or removed)[0]
     return name, "=", value
+
+
+# -- freshness ----------------------------------------------------------------------------
+
+@pytest.fixture
+def freshness_catalog(clean_db, clean_index):
+    """One dataset each late, up to date and without a schedule, scored."""
+    from ckanext.plusresilient.scoring.dataset import score_dataset
+    from ckanext.plusresilient.timestamps import utcnow
+
+    for title, fields in {
+        "Monthly unemployment, stopped in 2020": {"frequency": "MONTHLY", "modified": "2020-01-15"},
+        "Annual care places, this year": {"frequency": "ANNUAL", "modified": str(utcnow().year)},
+        "A one-off survey": {},
+    }.items():
+        score_dataset(SVRCDataset(title=title, **fields)["id"], with_links=False, with_data=False)
+
+
+@pytest.mark.usefixtures("freshness_catalog")
+def test_the_dataset_page_facets_and_filters_on_freshness(app):
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(app.get(tk.url_for("dataset.search")).body, "html.parser")
+    facet = page.find("nav", attrs={"aria-label": lambda label: label and label.endswith(": Freshness")})
+    assert facet is not None
+    items = {link.select_one(".item-label").get_text(strip=True): link["href"]
+             for link in facet.select("a")}
+    assert set(items) == {"Late", "Up to date", "Unknown"}
+    assert "plusresilient_freshness=late" in items["Late"]
+
+    late = app.get(items["Late"]).body
+    assert "Monthly unemployment, stopped in 2020" in late
+    assert "Annual care places, this year" not in late and "A one-off survey" not in late

@@ -155,6 +155,6 @@ def item_in(context: dict[str, Any], item_id: Any) -> tuple[Feedback, model.Pack
     item = Feedback.get(item_id) if isinstance(item_id, str) else None
     package = model.Package.get(item.package_id) if item is not None else None
     if item is None or package is None:
-        raise tk.ObjectNotFound("Feedback not found")
+        raise tk.ObjectNotFound(tk._("Feedback not found"))
     context[_ITEM] = (item, package)
     return item, package

@@ -16,7 +16,7 @@ import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan import model
 
-from ckanext.plusresilient import config, jobs
+from ckanext.plusresilient import config, jobs, labels
 from ckanext.plusresilient.feedback import notify
 from ckanext.plusresilient.feedback.access import Caller, may_moderate
 from ckanext.plusresilient.feedback.rate_limit import check_rate
@@ -65,12 +65,13 @@ def clean_text(value: Any, maximum: int = MAX_TEXT) -> tuple[str, str | None]:
     if value is None:
         return "", None
     if not isinstance(value, str):
-        return "", "Must be text"
+        return "", tk._("Must be text")
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(char for char in text
                    if char in _KEPT_CONTROLS or unicodedata.category(char) != "Cc").strip()
     if len(text) > maximum:
-        return text, f"At most {maximum} characters, not {len(text)}"
+        return text, tk._("At most {maximum} characters, not {count}").format(
+            maximum=maximum, count=len(text))
     return text, None
 
 
@@ -85,15 +86,17 @@ def validate_new(params: dict[str, Any], package: model.Package) -> NewFeedback:
     kind = params["kind"]
     rating = params.get("rating")
     if kind == "rating" and rating is None:
-        errors["rating"] = ["A whole number from 1 to 5"]
+        errors["rating"] = [tk._("Must be a whole number from {minimum} to {maximum}").format(
+            minimum=1, maximum=5)]
     elif kind != "rating" and rating is not None:
-        errors["rating"] = ["Only ratings have a rating"]
+        errors["rating"] = [tk._("Only ratings have a rating")]
 
     category = params.get("category")
     if kind == "report" and category is None:
-        errors["category"] = [tk._("Must be one of: {values}").format(values=", ".join(CATEGORIES))]
+        errors["category"] = [tk._("Must be one of: {values}").format(
+            values=labels.choices_text(labels.FEEDBACK_CATEGORIES, CATEGORIES))]
     elif kind != "report" and category is not None:
-        errors["category"] = ["Only quality reports have a category"]
+        errors["category"] = [tk._("Only quality reports have a category")]
 
     text, problem = clean_text(params.get("text", ""))
     text_needed = kind in ("comment", "suggestion") or (kind == "report" and category == "other")
@@ -104,7 +107,7 @@ def validate_new(params: dict[str, Any], package: model.Package) -> NewFeedback:
 
     resource_id = params.get("resource_id")
     if resource_id is not None and not _resource_of(resource_id, package):
-        errors["resource_id"] = ["Not a resource of this dataset"]
+        errors["resource_id"] = [tk._("Not a resource of this dataset")]
 
     if errors:
         raise tk.ValidationError(errors)
@@ -194,7 +197,7 @@ def flag(item: Feedback, package: model.Package, who: Caller, reason: Any, *,
     """Record the caller's flag; True when it was new. Hides the item at the
     configured count."""
     if who.identity is None:
-        raise tk.ValidationError({"id": ["Flagging needs a user or a known address"]})
+        raise tk.ValidationError({"id": [tk._("Flagging needs a user or a known address")]})
     cleaned, problem = clean_text(reason, MAX_REASON)
     if problem:
         raise tk.ValidationError({"reason": [problem]})

@@ -36,14 +36,26 @@ def check_rate(who: Caller) -> None:
         log.warning("feedback rate limit not checked: %s: %s", type(error).__name__, error)
         return
     if count > limit.count:
-        raise tk.ValidationError({"rate": [
-            f"Too much feedback at once: at most {limit.count} items per "
-            f"{_period(limit.seconds)}. Please try again later."]})
+        raise tk.ValidationError({"rate": [_refusal(limit.count, limit.seconds)]})
+
+
+def _refusal(count: int, seconds: int) -> str:
+    """The message past the limit, in the caller's language (built when it
+    is raised: a request's language is known only then)."""
+    return tk.ungettext(
+        "Too much feedback at once: at most {count} item per {period}. Please try again later.",
+        "Too much feedback at once: at most {count} items per {period}. Please try again later.",
+        count).format(count=count, period=_period(seconds))
 
 
 def _period(seconds: int) -> str:
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+    """"hour", "2 hours", "90 seconds": one unit, named as "per ..." wants it."""
+    for size, one, many in (
+        (86400, lambda: tk._("day"), lambda n: tk.ungettext("{count} day", "{count} days", n)),
+        (3600, lambda: tk._("hour"), lambda n: tk.ungettext("{count} hour", "{count} hours", n)),
+        (60, lambda: tk._("minute"), lambda n: tk.ungettext("{count} minute", "{count} minutes", n)),
+    ):
         if seconds % size == 0:
-            count = seconds // size
-            return unit if count == 1 else f"{count} {unit}s"
-    return f"{seconds} seconds"
+            number = seconds // size
+            return one() if number == 1 else many(number).format(count=number)
+    return tk.ungettext("{count} second", "{count} seconds", seconds).format(count=seconds)

@@ -26,6 +26,7 @@ __all__ = [
     "plusresilient_quality_summary",
     "plusresilient_quality_trend",
     "plusresilient_quality_indicators",
+    "plusresilient_quality_cluster_report",
     "plusresilient_feedback_create",
     "plusresilient_feedback_list",
     "plusresilient_feedback_show",
@@ -98,13 +99,14 @@ def plusresilient_quality_summary(context: dict[str, Any], data_dict: dict[str, 
 # API visitors through to functions without auth_allow_anonymous_access: each
 # function below that needs a person refuses anonymous callers itself.
 
-def _login_required(context: dict[str, Any], msg: str = "Log in to do this"
+def _login_required(context: dict[str, Any], msg: str | None = None
                     ) -> dict[str, Any] | None:
     """The refusal of an anonymous caller, whatever the site allows; None
-    for a logged-in one."""
+    for a logged-in one. Messages are translated here, at call time, in the
+    request's language."""
     if logged_in_user(context) is not None:
         return None
-    return {"success": False, "msg": msg}
+    return {"success": False, "msg": msg or tk._("Log in to do this")}
 
 
 def _anonymous_refused(context: dict[str, Any]) -> dict[str, Any] | None:
@@ -112,7 +114,7 @@ def _anonymous_refused(context: dict[str, Any]) -> dict[str, Any] | None:
     logged in; None when the caller may go on."""
     if config.feedback_allow_anonymous():
         return None
-    return _login_required(context, "Log in to give feedback")
+    return _login_required(context, tk._("Log in to give feedback"))
 
 
 def _visible_item(context: dict[str, Any], data_dict: dict[str, Any]
@@ -122,7 +124,7 @@ def _visible_item(context: dict[str, Any], data_dict: dict[str, Any]
     item, package = item_in(context, data_dict.get("id"))
     who = caller_of(context)
     if not may_see(who, item, package):
-        raise tk.ObjectNotFound("Feedback not found")
+        raise tk.ObjectNotFound(tk._("Feedback not found"))
     return item, package, who
 
 
@@ -160,7 +162,7 @@ def _moderator(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, 
     if may_moderate(who, package):
         return {"success": True}
     return {"success": False,
-            "msg": "Only the editors and admins of the dataset's organization can do this"}
+            "msg": tk._("Only the editors and admins of the dataset's organization can do this")}
 
 
 def plusresilient_feedback_update_status(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
@@ -186,7 +188,7 @@ def plusresilient_feedback_delete(context: dict[str, Any], data_dict: dict[str, 
     item, _, who = _visible_item(context, data_dict)
     if who.user is not None and item.author_id == who.user.id:
         return {"success": True}
-    return {"success": False, "msg": "Only the author can delete this feedback"}
+    return {"success": False, "msg": tk._("Only the author can delete this feedback")}
 
 
 @tk.auth_allow_anonymous_access
@@ -212,13 +214,13 @@ def plusresilient_feedback_queue(context: dict[str, Any], data_dict: dict[str, A
     if wanted:
         organization = model.Group.get(wanted) if isinstance(wanted, str) else None
         if organization is None or not organization.is_organization:
-            raise tk.ObjectNotFound("Organization not found")
+            raise tk.ObjectNotFound(tk._("Organization not found"))
         allowed = organizations is None or organization.id in organizations
     else:
         allowed = organizations is None or bool(organizations)
     if allowed:
         return {"success": True}
-    return {"success": False, "msg": "Only editors and admins of an organization moderate feedback"}
+    return {"success": False, "msg": tk._("Only editors and admins of an organization moderate feedback")}
 
 
 def plusresilient_feedback_mine(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
@@ -239,6 +241,13 @@ def plusresilient_quality_trend(context: dict[str, Any], data_dict: dict[str, An
 def plusresilient_quality_indicators(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """Public, like the summary: the action counts only the datasets the
     caller could find by searching."""
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def plusresilient_quality_cluster_report(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Public, like the summary: the action lists only the datasets the
+    caller finds by searching (a private dataset to its cluster's members)."""
     return {"success": True}
 
 

@@ -1,7 +1,8 @@
 """Validators of the SVRC schemas' fields (named in the scheming YAML).
 
 Every message names the field's allowed values or the rule broken, so an API
-client (or a harvester's log) can fix its payload without reading the schema.
+client (or a harvester's log) can fix its payload without reading the schema:
+each allowed value's label, in the user's language, with its code.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ckan.lib.navl.dictization_functions import missing
 from ckanext.scheming.validation import scheming_validator
 
 from ckanext.plusresilient import vocabularies
+from ckanext.plusresilient.labels import vocabulary_choices_text
 from ckanext.plusresilient.field_values import (
     CONTROL,
     MARKUP,
@@ -60,15 +62,15 @@ def _vocabulary_of(field: dict[str, Any]) -> vocabularies.Vocabulary:
     return vocabularies.get(name)
 
 
-def _allowed(codes: list[str]) -> str:
-    if len(codes) > _MAX_LISTED:
-        return ", ".join(codes[:_MAX_LISTED]) + ", …"
-    return ", ".join(codes)
+def _allowed(vocabulary: vocabularies.Vocabulary, codes: list[str]) -> str:
+    listed = vocabulary_choices_text(vocabulary, codes[:_MAX_LISTED])
+    return listed + ", …" if len(codes) > _MAX_LISTED else listed
 
 
-def _not_allowed(value: Any, field: dict[str, Any], codes: list[str]) -> str:
+def _not_allowed(value: Any, field: dict[str, Any], vocabulary: vocabularies.Vocabulary,
+                 codes: list[str]) -> str:
     return tk._("'{value}' is not an allowed value for {field}. Allowed: {allowed}").format(
-        value=shown(value), field=field.get("field_name"), allowed=_allowed(codes))
+        value=shown(value), field=field.get("field_name"), allowed=_allowed(vocabulary, codes))
 
 
 def _sibling(key: tuple, name: str) -> tuple:
@@ -95,7 +97,8 @@ def plusresilient_choice(field: dict[str, Any], schema: dict[str, Any]):
             return
         code = vocabulary.normalise(value)
         if code is None:
-            errors[key].append(_not_allowed(value, field, _allowed_codes(field, vocabulary, key, data)))
+            errors[key].append(_not_allowed(value, field, vocabulary,
+                                            _allowed_codes(field, vocabulary, key, data)))
             return
         data[key] = code
 
@@ -143,7 +146,7 @@ def plusresilient_multiple_choice(field: dict[str, Any], schema: dict[str, Any])
         for item in items:
             code = vocabulary.normalise(item)
             if code is None:
-                errors[key].append(_not_allowed(item, field, vocabulary.codes()))
+                errors[key].append(_not_allowed(item, field, vocabulary, vocabulary.codes()))
                 return
             if code not in codes:
                 codes.append(code)
@@ -169,7 +172,8 @@ def plusresilient_region_in_country(key, data, errors, context):
         allowed = [t.code for t in vocabularies.regions_of(country)]
         errors[key].append(
             tk._("Region '{region}' is not in {country}. Regions of {country}: {allowed}").format(
-                region=region, country=country, allowed=_allowed(allowed)))
+                region=region, country=country,
+                allowed=_allowed(vocabularies.get("regions"), allowed)))
 
 
 def _date_bounds(value: Any) -> tuple[str, str] | None:

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from ckan.logic.schema import validator_args
 
+from ckanext.plusresilient import labels
 from ckanext.plusresilient.model.feedback import CATEGORIES, KINDS, MODERATION_STATES, STATUSES
 
 __all__ = [
@@ -70,8 +71,8 @@ def _feedback_page(default: Validator, plusresilient_whole_number: Validator) ->
 def _feedback_filters(plusresilient_optional: Validator,
                       plusresilient_one_of: Validator) -> Schema:
     return {
-        "status": [plusresilient_optional, plusresilient_one_of(STATUSES)],
-        "kind": [plusresilient_optional, plusresilient_one_of(KINDS)],
+        "status": [plusresilient_optional, plusresilient_one_of(STATUSES, labels.FEEDBACK_STATUSES)],
+        "kind": [plusresilient_optional, plusresilient_one_of(KINDS, labels.FEEDBACK_KINDS)],
         **_feedback_page(),
     }
 
@@ -115,7 +116,8 @@ def quality_refresh(not_empty: Validator, default: Validator,
 def quality_summary(default: Validator, plusresilient_optional: Validator,
                     plusresilient_one_of: Validator, plusresilient_identifier: Validator,
                     plusresilient_country_codes: Validator) -> Schema:
-    return _schema(by=[plusresilient_optional, plusresilient_one_of(SUMMARY_GROUPINGS)],
+    return _schema(by=[plusresilient_optional,
+                       plusresilient_one_of(SUMMARY_GROUPINGS, labels.SUMMARY_GROUPINGS)],
                    organization=[plusresilient_optional, plusresilient_identifier],
                    country=[default(""), plusresilient_country_codes])
 
@@ -126,6 +128,11 @@ def quality_trend(default: Validator, plusresilient_optional: Validator,
                   plusresilient_country_codes: Validator) -> Schema:
     return _schema(organization=[plusresilient_optional, plusresilient_identifier],
                    country=[default(""), plusresilient_country_codes])
+
+
+@validator_args
+def quality_cluster_report(not_empty: Validator, plusresilient_identifier: Validator) -> Schema:
+    return _schema(organization=[not_empty, plusresilient_identifier])
 
 
 @validator_args
@@ -151,10 +158,9 @@ def feedback_create(not_empty: Validator, default: Validator,
     return _schema(
         package_id=[not_empty, plusresilient_identifier],
         resource_id=[plusresilient_optional, plusresilient_identifier],
-        kind=[not_empty, plusresilient_one_of(KINDS)],
-        rating=[plusresilient_optional,
-                plusresilient_whole_number(1, 5, "A whole number from 1 to 5")],
-        category=[plusresilient_optional, plusresilient_one_of(CATEGORIES)],
+        kind=[not_empty, plusresilient_one_of(KINDS, labels.FEEDBACK_KINDS)],
+        rating=[plusresilient_optional, plusresilient_whole_number(1, 5)],
+        category=[plusresilient_optional, plusresilient_one_of(CATEGORIES, labels.FEEDBACK_CATEGORIES)],
         text=[default(""), plusresilient_text],
     )
 
@@ -182,7 +188,7 @@ feedback_delete = feedback_item
 def feedback_update_status(not_empty: Validator, plusresilient_identifier: Validator,
                            plusresilient_one_of: Validator) -> Schema:
     return _schema(id=[not_empty, plusresilient_identifier],
-                   status=[not_empty, plusresilient_one_of(STATUSES)])
+                   status=[not_empty, plusresilient_one_of(STATUSES, labels.FEEDBACK_STATUSES)])
 
 
 @validator_args
@@ -196,7 +202,8 @@ def feedback_reply(not_empty: Validator, plusresilient_identifier: Validator,
 def feedback_moderate(not_empty: Validator, plusresilient_identifier: Validator,
                       plusresilient_one_of: Validator) -> Schema:
     return _schema(id=[not_empty, plusresilient_identifier],
-                   moderation=[not_empty, plusresilient_one_of(MODERATION_STATES)])
+                   moderation=[not_empty,
+                               plusresilient_one_of(MODERATION_STATES, labels.FEEDBACK_MODERATION)])
 
 
 @validator_args
@@ -234,7 +241,8 @@ def for_action(name: str) -> Schema:
 
 _ACTIONS = frozenset({
     "portal_list", "portals_sync", "quality_show", "quality_refresh", "quality_summary",
-    "quality_trend", "quality_indicators", "feedback_create", "feedback_list", "feedback_show",
+    "quality_trend", "quality_indicators", "quality_cluster_report", "feedback_create",
+    "feedback_list", "feedback_show",
     "feedback_update_status", "feedback_reply", "feedback_moderate", "feedback_delete",
     "feedback_flag", "feedback_queue", "feedback_mine", "harvest_provenance",
 })

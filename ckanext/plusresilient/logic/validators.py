@@ -24,6 +24,11 @@ JSON or a query string holds:
 
 Every validator that fails stops its parameter's chain (navl otherwise runs
 the next validators on the value that failed).
+
+Messages are translated when a value fails, in the request's language (the
+API's too: ``/it/api/3/action/...``), never when the module is imported; a
+choice is refused with the allowed values' labels beside their codes (the
+code is what a caller sends, the label says what it means).
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ from ckan.lib.navl.dictization_functions import Invalid, StopOnError, missing
 
 from ckanext.plusresilient import portals as directory
 from ckanext.plusresilient import vocabularies
+from ckanext.plusresilient.labels import Labels, choices_text, vocabulary_choices_text
 from ckanext.plusresilient.logic.field_validators import (
     plusresilient_choice,
     plusresilient_dataset_links,
@@ -104,15 +110,15 @@ def _what(value: Any) -> str:
     """How a refused value is named in a message (never the value itself,
     which may be huge or unprintable)."""
     if isinstance(value, bool):
-        return "true or false"
+        return tk._("true or false")
     if isinstance(value, (int, float)):
-        return "a number"
+        return tk._("a number")
     if isinstance(value, (list, tuple)):
-        return "a list"
+        return tk._("a list")
     if isinstance(value, dict):
-        return "an object"
+        return tk._("an object")
     if hasattr(value, "filename") or hasattr(value, "read"):
-        return "a file"
+        return tk._("a file")
     return type(value).__name__
 
 
@@ -121,15 +127,16 @@ def _encodable(value: str) -> str:
     surrogate (``"\\ud800"``), which no database or response can encode."""
     for position, char in enumerate(value):
         if unicodedata.category(char) == "Cs":
-            raise Invalid(f"Not valid text: character {position + 1} is a lone surrogate "
-                          f"(U+{ord(char):04X}), which cannot be stored")
+            raise Invalid(tk._("Not valid text: character {position} is a lone surrogate "
+                               "(U+{code}), which cannot be stored").format(
+                position=position + 1, code=f"{ord(char):04X}"))
     return value
 
 
 def _text(value: Any) -> str:
     """One text (a string), storable as UTF-8."""
     if not isinstance(value, str):
-        raise Invalid(f"Must be text, not {_what(value)}")
+        raise Invalid(tk._("Must be text, not {what}").format(what=_what(value)))
     return _encodable(value)
 
 
@@ -138,7 +145,7 @@ def _identifier(value: Any) -> str:
     refuses NUL in text, and no name or id holds them)."""
     value = _text(value)
     if any(unicodedata.category(char) == "Cc" for char in value):
-        raise Invalid("Must not contain control characters")
+        raise Invalid(tk._("Must not contain control characters"))
     return value
 
 
@@ -155,41 +162,47 @@ def _boolean(value: Any) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
         return value.strip().lower() in _TRUE
-    raise Invalid("Must be true or false")
+    raise Invalid(tk._("Must be true or false"))
 
 
 #: true/false, or their usual spellings in a query string (yes/no, on/off, 1/0).
 plusresilient_boolean = _stopping(_boolean)
 
 
-def plusresilient_whole_number(minimum: int, maximum: int, message: str | None = None) -> Callable[..., None]:
+def whole_number_refusal(minimum: int, maximum: int) -> str:
+    return tk._("Must be a whole number from {minimum} to {maximum}").format(
+        minimum=minimum, maximum=maximum)
+
+
+def plusresilient_whole_number(minimum: int, maximum: int) -> Callable[..., None]:
     """A whole number within [minimum, maximum], given as a number or its
     text (query strings are text). ``true`` is not a number."""
     int_validator = tk.get_validator("int_validator")
-    refusal = message or f"Must be a whole number from {minimum} to {maximum}"
 
     def check(value: Any) -> int:
         if isinstance(value, bool) or (isinstance(value, str) and not value.isascii()):
-            raise Invalid(refusal)
+            raise Invalid(whole_number_refusal(minimum, maximum))
         try:
             number = int_validator(value, {})
         except Invalid:
-            raise Invalid(refusal) from None
+            raise Invalid(whole_number_refusal(minimum, maximum)) from None
         if number is None or not minimum <= number <= maximum:
-            raise Invalid(refusal)
+            raise Invalid(whole_number_refusal(minimum, maximum))
         return number
 
     return _stopping(check)
 
 
-def plusresilient_one_of(values: Iterable[str]) -> Callable[..., None]:
-    """One of these values, exactly."""
+def plusresilient_one_of(values: Iterable[str], labels: Labels | None = None) -> Callable[..., None]:
+    """One of these values, exactly; the refusal lists them with their
+    ``labels`` (labels.py) in the user's language."""
     allowed = tuple(values)
 
     def check(value: Any) -> str:
         value = _text(value)
         if value not in allowed:
-            raise Invalid(tk._("Must be one of: {values}").format(values=", ".join(allowed)))
+            raise Invalid(tk._("Must be one of: {values}").format(
+                values=choices_text(labels or {}, allowed)))
         return value
 
     return _stopping(check)
@@ -204,7 +217,7 @@ def _country_codes(value: Any) -> list[str]:
     codes: list[str] = []
     for item in items:
         if not isinstance(item, str):
-            raise Invalid(f"Country codes must be text, not {_what(item)}")
+            raise Invalid(tk._("Country codes must be text, not {what}").format(what=_what(item)))
         codes.extend(code.strip() for code in _encodable(item).split(",") if code.strip())
     known = vocabularies.get("countries")
     codes = [directory.normalise_country(code) for code in codes]
@@ -212,7 +225,8 @@ def _country_codes(value: Any) -> list[str]:
     if unknown:
         shown = ", ".join(code if code.isprintable() and len(code) <= 10 else repr(code[:10])
                           for code in unknown)
-        raise Invalid(f"Unknown country codes {shown}; allowed: {', '.join(known.codes())}")
+        raise Invalid(tk._("Unknown country codes {codes}; allowed: {allowed}").format(
+            codes=shown, allowed=vocabulary_choices_text(known, known.codes())))
     return list(dict.fromkeys(codes))
 
 
@@ -228,9 +242,9 @@ def _harvester_override(value: Any) -> dict[str, str]:
         try:
             value = json.loads(_encodable(value))
         except (ValueError, RecursionError):
-            raise Invalid("Not valid JSON") from None
+            raise Invalid(tk._("Not valid JSON")) from None
     if not isinstance(value, dict):
-        raise Invalid("Expected a mapping of portal software to harvest source type")
+        raise Invalid(tk._("Expected a mapping of portal software to harvest source type"))
     problems = [
         repr(software)[:40] for software, source_type in value.items()
         if software not in directory.SOFTWARE
@@ -238,8 +252,9 @@ def _harvester_override(value: Any) -> dict[str, str]:
         or any(unicodedata.category(char) in ("Cs", "Cc") for char in source_type)
     ]
     if problems:
-        raise Invalid(f"Invalid entries {', '.join(problems)}: keys must be one of "
-                      f"{', '.join(directory.SOFTWARE)} and values source type names")
+        raise Invalid(tk._("Invalid entries {entries}: keys must be one of {software} and values "
+                           "source type names").format(entries=", ".join(problems),
+                                                       software=", ".join(directory.SOFTWARE)))
     return {software: source_type.strip() for software, source_type in value.items()}
 
 
@@ -265,7 +280,7 @@ def plusresilient_junk(key: Any, data: dict[Any, Any], errors: dict[Any, list[st
     its parameter count as not given."""
     for junk_key in data.pop(key, None) or {}:
         if isinstance(junk_key, tuple) and len(junk_key) > 1 and (junk_key[0],) in errors:
-            message = "Must not be a list of objects"
+            message = tk._("Must not be a list of objects")
             if message not in errors[(junk_key[0],)]:
                 errors[(junk_key[0],)].append(message)
     raise StopOnError

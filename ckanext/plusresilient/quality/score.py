@@ -1,8 +1,9 @@
 """The combined quality score: one number and one band per dataset.
 
 MQA judges the description only. A reuser also wants to know whether the
-data opens, whether the links work and what other users found, so the
-portal's annotation combines four components, each on 0..100:
+data opens, whether the links work, what other users found and whether the
+data is as recent as promised, so the portal's annotation combines five
+components, each on 0..100:
 
 metadata
     MQA points / 405 × 100 (:mod:`.metadata`).
@@ -24,11 +25,35 @@ community
     report (which makes the component disappear) lower the score. None when
     there is neither a rating nor an open report.
 
+freshness
+    From the declared update frequency and the last update
+    (:mod:`.freshness`): 100 while the dataset is up to date, 0 once it is
+    late. None when freshness is unknown (no frequency, one without a
+    period such as irregular or continuous, no date), so a dataset that
+    promises no schedule is not punished for it. Two values, not a decay
+    with the days late: the score is stored when the dataset is scored, and
+    a score that fell a little every day would be wrong every day after;
+    this one changes at one known moment (``expected_by``), when the
+    scheduler scores the dataset again (scheduler.py).
+
 The score is the weighted mean of the components present, weights metadata
-0.4, data 0.3, links 0.2, community 0.1, renormalised over the present ones:
-a dataset without tabular data, unchecked links or feedback is judged on what
-can be judged, not punished for what does not apply. Metadata is always
-present, so the score always exists.
+0.4, data 0.3, links 0.2, community 0.1, freshness 0.2, renormalised over
+the present ones: a dataset without tabular data, unchecked links, feedback
+or a schedule is judged on what can be judged, not punished for what does
+not apply. Metadata is always present, so the score always exists. The
+weights of the first four are unchanged by freshness, so a dataset without
+a schedule keeps the score it had before freshness was scored.
+
+Why 0.2 for freshness (a sixth of the score when all five apply, a third
+with metadata alone): it is the smallest round weight with which a late
+dataset can never be Excellent (at best 1 / 1.2 = 83.3 < 86.67; it takes
+more than 0.154), and a late dataset with everything else perfect stays
+Good, because being late says the data is old, not that it is wrong.
+udata makes ``update_fulfilled_in_time`` one criterion among several;
+Toronto's data-quality score weighs freshness 35 %, but Toronto publishes
+its own datasets, so their schedule is under its control; most of this
+catalogue is harvested, and what our scorer can judge best is the
+description and the file, so they keep the larger share.
 
 Bands keep MQA's proportions, so a dataset with metadata alone has the same
 band here as on data.europa.eu: excellent from 351/405 × 100 (86.67),
@@ -45,6 +70,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ckanext.plusresilient.quality.freshness import LATE, UP_TO_DATE, Freshness
 from ckanext.plusresilient.quality.metadata import MAX_POINTS, MetadataScore, link_answers
 
 __all__ = [
@@ -60,7 +86,8 @@ __all__ = [
 ]
 
 #: Weight of each component before renormalisation.
-WEIGHTS: Mapping[str, float] = {"metadata": 0.4, "data": 0.3, "links": 0.2, "community": 0.1}
+WEIGHTS: Mapping[str, float] = {"metadata": 0.4, "data": 0.3, "links": 0.2, "community": 0.1,
+                                "freshness": 0.2}
 
 #: Lowest score of each band, best first: MQA's band limits as shares of 405.
 BAND_THRESHOLDS: tuple[tuple[float, str], ...] = (
@@ -225,16 +252,23 @@ def _community_component(community: CommunitySummary | None) -> float | None:
     return max(0.0, base - REPORT_PENALTY * community.open_reports)
 
 
+def _freshness_component(freshness: Freshness | Mapping[str, Any] | None) -> float | None:
+    status = _attribute(freshness, "status") if freshness is not None else None
+    return {UP_TO_DATE: 100.0, LATE: 0.0}.get(status) if isinstance(status, str) else None
+
+
 def overall_score(metadata: MetadataScore | Mapping[str, Any],
                   data: DataSummary | None = None,
                   links: LinkSummary | None = None,
-                  community: CommunitySummary | None = None) -> Overall:
+                  community: CommunitySummary | None = None,
+                  freshness: Freshness | Mapping[str, Any] | None = None) -> Overall:
     """Combine the components (the formula is in the module docstring)."""
     components = {
         "metadata": _metadata_component(metadata),
         "data": _data_component(data),
         "links": _links_component(links),
         "community": _community_component(community),
+        "freshness": _freshness_component(freshness),
     }
     present = {name: value for name, value in components.items() if value is not None}
     total_weight = sum(WEIGHTS[name] for name in present)

@@ -10,10 +10,10 @@ module feeds it and keeps what it says:
    are checked through the suite's guarded HTTP client and stored, once per
    URL for all datasets;
 3. its tabular resources checked within the configured limits (nothing of
-   their content is kept, only the reports);
+   their content is kept but the table preview, :mod:`.preview`);
 4. the community component, from the feedback tables: approved ratings and
    open approved quality reports (None when there are none);
-5. the metadata score and the overall score, stored as the current row plus a
+5. the metadata score, the freshness and the overall score, stored as the current row plus a
    history row, then the dataset is reindexed so Solr carries band and score.
 
 Bad resources never raise here: the core turns them into "error" reports. A
@@ -62,6 +62,7 @@ from ckanext.plusresilient.quality.data import (
     public_report,
     tabular_format,
 )
+from ckanext.plusresilient.quality.freshness import assess as assess_freshness
 from ckanext.plusresilient.quality.interruptions import is_interruption
 from ckanext.plusresilient.quality.links import DEFAULT_WORKERS, LINK_TIMEOUT, LinkStatus, check_links
 from ckanext.plusresilient.quality.metadata import MAX_POINTS, score_metadata
@@ -71,12 +72,15 @@ from ckanext.plusresilient.quality.score import (
     overall_score,
 )
 from ckanext.plusresilient.safe_http import SafeSession
+from ckanext.plusresilient.scoring import preview
 from ckanext.plusresilient.scoring.outages import database_lost
 from ckanext.plusresilient.timestamps import iso, utcnow
 
 __all__ = [
     "BANDS",
     "FAILED_INDICATORS_FIELD",
+    "FRESHNESS_DUE_FIELD",
+    "FRESHNESS_FIELD",
     "annotation",
     "badges",
     "failed_indicators",
@@ -93,6 +97,10 @@ BANDS = ("excellent", "good", "sufficient", "bad")
 #: The Solr field of the keys of the MQA indicators a dataset fails (multi-valued,
 #: in CKAN's own schema as vocab_*), which the catalogue's figures facet on.
 FAILED_INDICATORS_FIELD = "vocab_quality_failed_indicators"
+#: The Solr fields of the freshness as of the last scoring: its status, and
+#: the moment the next update is due (a date field: queried against NOW).
+FRESHNESS_FIELD = "plusresilient_freshness"
+FRESHNESS_DUE_FIELD = "plusresilient_freshness_due_date"
 #: Links checked between two looks at the clock.
 LINK_BATCH = 2 * DEFAULT_WORKERS
 #: A data check is not started with less time than this left.
@@ -135,6 +143,8 @@ def score_dataset(package_id: str, *, with_links: bool = True, with_data: bool =
     try:
         report = _assess(dataset, with_links, with_data, deadline)
         _store(package_id, report)
+        if preview.changed_flags(dataset.get("resources") or [], report["data"]["resources"]):
+            both = _package_dicts(package_id)  # what was read says no table, or one too many
         _reindex(package_id, defer_index_commit, both)
     except Exception as error:  # noqa: BLE001 - stored on the row, the caller goes on
         if database_lost(error):  # not the dataset's error: the caller scores it again
@@ -161,9 +171,11 @@ def _assess(dataset: dict[str, Any], with_links: bool, with_data: bool,
     metadata = score_metadata(dataset, statuses)
     data_summary = DataSummary.from_reports(item["report"] for item in data_reports)
     link_summary = LinkSummary.from_statuses(statuses)
-    overall = overall_score(metadata, data_summary, link_summary, community)
+    moment = _utcnow()  # freshness is judged at the moment stored as scored_at
+    freshness = assess_freshness(dataset, moment)
+    overall = overall_score(metadata, data_summary, link_summary, community, freshness)
     return {
-        "scored_at": iso(_utcnow()),
+        "scored_at": iso(moment),
         "overall": overall.to_dict(),
         "metadata": metadata.to_dict(),
         "data": {"summary": dict(dataclasses.asdict(data_summary), checked=data_summary.checked),
@@ -171,6 +183,7 @@ def _assess(dataset: dict[str, Any], with_links: bool, with_data: bool,
         "links": {"summary": dataclasses.asdict(link_summary),
                   "statuses": [statuses[url] for url in urls if url in statuses]},
         "community": None if community is None else dataclasses.asdict(community),
+        "freshness": freshness.to_dict(),
     }
 
 
@@ -234,34 +247,59 @@ def _save_link_checks(statuses: Iterable[LinkStatus]) -> None:
 
 def _data_reports(package_id: str, resources: list[dict[str, Any]], check: bool,
                   deadline: float | None) -> list[dict[str, Any]]:
-    previous = {} if check else _previous_data_reports(package_id)
+    previous = _previous_data_items(package_id)
     limits = config.data_limits()
     items = []
     with SafeSession(config.http_policy()) as http:
         for resource in resources:
             url = resource.get("url") or ""
+            before = previous.get((resource.get("id"), url)) or {}
+            item = {"resource_id": resource.get("id"), "name": resource.get("name"), "url": url}
             if check:
-                report = _check_resource(resource, http, limits, deadline).to_dict()
+                item.update(_check_resource(resource, http, limits, deadline,
+                                            (previous.get(resource.get("id")) or {}).get("preview")))
             else:
-                report = previous.get((resource.get("id"), url)) or DataReport(
+                item["report"] = before.get("report") or DataReport(
                     status="skipped", message="not checked: data checks were turned off "
                                               "for this scoring").to_dict()
-            items.append({"resource_id": resource.get("id"), "name": resource.get("name"),
-                          "url": url, "report": report})
+                if before.get("preview"):
+                    item["preview"] = before["preview"]
+            items.append(item)
     return items
 
 
 def _check_resource(resource: dict[str, Any], http: SafeSession, limits: DataLimits,
-                    deadline: float | None) -> DataReport:
+                    deadline: float | None, previous_preview: dict[str, Any] | None
+                    ) -> dict[str, Any]:
+    """``report`` (the check's) and, for a file the check read, ``preview``
+    (what :mod:`.preview` did with it)."""
     url, fmt, media_type = resource.get("url") or "", resource.get("format"), resource.get("mimetype")
     remaining = None if deadline is None else deadline - time.monotonic()
     if remaining is not None and remaining < MIN_CHECK_SECONDS and tabular_format(fmt, media_type, url):
-        return DataReport.skipped("timeout", "not checked: the time for scoring this dataset "
-                                             "was spent on the resources before it")
+        return {"report": DataReport.skipped(
+            "timeout", "not checked: the time for scoring this dataset was spent on the "
+                       "resources before it").to_dict(), "preview": previous_preview}
     if remaining is not None:  # a resource that is not tabular needs no time: keep the limit positive
         limits = dataclasses.replace(limits, max_seconds=max(MIN_CHECK_SECONDS, min(limits.max_seconds, remaining)))
-    return check_data(url, format=fmt, media_type=media_type,
-                      table_schema=_table_schema(resource.get("schema")), http=http, limits=limits)
+    outcome: dict[str, Any] = {"preview": None}
+
+    def load_preview(path: str, checked_format: str, report: DataReport) -> None:
+        outcome["preview"] = preview.load_checked_file(resource, path, checked_format, report,
+                                                       previous_preview)
+
+    hook = (load_preview if resource.get("id") and preview.enabled()
+            and not preview.managed_by_publisher(resource) else None)
+    report = check_data(url, format=fmt, media_type=media_type,
+                        table_schema=_table_schema(resource.get("schema")), http=http, limits=limits,
+                        on_checked_file=hook)
+    if hook is not None and outcome["preview"] is None:
+        # No file was read: a file now too large loses its preview; one that did
+        # not answer this time keeps it (an outage is no new content)
+        if report.kind == "too_large":
+            preview.withdraw(resource["id"], previous_preview)
+        else:
+            outcome["preview"] = previous_preview
+    return dict(outcome, report=report.to_dict())
 
 
 def _table_schema(value: Any) -> Any:
@@ -277,13 +315,17 @@ def _table_schema(value: Any) -> Any:
     return value
 
 
-def _previous_data_reports(package_id: str) -> dict[tuple[Any, str], dict[str, Any]]:
-    """(resource id, url) -> the last stored report, for resources left as they were."""
+def _previous_data_items(package_id: str) -> dict[Any, dict[str, Any]]:
+    """The last stored item of each resource, by (resource id, url), for
+    resources left as they were, and by resource id (its preview)."""
     row = Quality.get(package_id)
     report = _loads(row.report) if row is not None else {}
-    items = ((report.get("data") or {}).get("resources")) or []
-    return {(item.get("resource_id"), item.get("url") or ""): item.get("report")
-            for item in items if isinstance(item, dict) and item.get("report")}
+    items = [item for item in ((report.get("data") or {}).get("resources")) or []
+             if isinstance(item, dict)]
+    by_url: dict[Any, dict[str, Any]] = {(item.get("resource_id"), item.get("url") or ""): item
+                                         for item in items if item.get("report")}
+    by_url.update((item.get("resource_id"), item) for item in items if item.get("resource_id"))
+    return by_url
 
 
 # -- storing -----------------------------------------------------------------------------
@@ -393,6 +435,7 @@ def annotation(package_id: str, with_history: bool = False,
         "data": data,
         "links": report.get("links"),
         "community": report.get("community"),
+        "freshness": report.get("freshness"),
     }
     if with_history:
         result["history"] = history(package_id)
@@ -405,7 +448,10 @@ def _resource_item(item: dict[str, Any], with_details: bool) -> dict[str, Any]:
         return item
     if with_details:
         return dict(item, report=dict(report, details_hidden=False))
-    return dict(item, report=public_report(report))
+    shown = dict(item, report=public_report(report))
+    if isinstance(item.get("preview"), dict):  # a loader's message may quote the file
+        shown["preview"] = {k: v for k, v in item["preview"].items() if k != "message"}
+    return shown
 
 
 def badges(package_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -439,14 +485,18 @@ def history(package_id: str) -> list[dict[str, Any]]:
     } for row in QualityHistory.of_package(package_id)]
 
 
-def index_values(package_id: str) -> dict[str, Any]:
+def index_values(package_id: str, record: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The Solr fields of a dataset's stored score (none before its first):
-    band, score, and the indicators it fails.
+    band, score, the indicators it fails and, given the dataset's ``record``,
+    its freshness as of that scoring (recomputed for the moment it was
+    scored, so the facet says what the stored score counted; the scheduler
+    scores a dataset again once its ``expected_by`` has passed).
 
     The score is a zero-padded string ("087") because CKAN's Solr schema has
     only a string catch-all field, and strings sort as text.
     """
-    row = (model.Session.query(Quality.overall_band, Quality.overall_score, Quality.failed_indicators)
+    row = (model.Session.query(Quality.overall_band, Quality.overall_score, Quality.failed_indicators,
+                               Quality.scored_at)
            .filter(Quality.package_id == package_id).first())
     if row is None or row.overall_band is None or row.overall_score is None:
         return {}
@@ -455,6 +505,15 @@ def index_values(package_id: str) -> dict[str, Any]:
                               "plusresilient_quality_score": f"{rounded:03d}"}
     if row.failed_indicators:
         values[FAILED_INDICATORS_FIELD] = list(row.failed_indicators)
+    if record is not None:
+        verdict = assess_freshness(record, row.scored_at)
+        values[FRESHNESS_FIELD] = verdict.status
+        if verdict.expected_by is not None:  # a Solr date (CKAN's *_date dynamic field)
+            # the first second at which it is late: a scoring is judged to the
+            # second (_utcnow), and up to date through ``expected_by``'s own second,
+            # so the scheduler must not find it due during that second
+            late_from = verdict.expected_by + datetime.timedelta(seconds=1)
+            values[FRESHNESS_DUE_FIELD] = late_from.strftime("%Y-%m-%dT%H:%M:%SZ")
     return values
 
 

@@ -6,6 +6,7 @@ from ckanext.plusresilient.views.dashboard import dashboard
 from ckanext.plusresilient.views.feedback import feedback
 from ckanext.plusresilient.views.portals import portals
 from ckanext.plusresilient.views.quality import quality
+from ckanext.plusresilient.views.reports import reports
 from ckanext.plusresilient.views.showcase import showcase
 
-__all__ = ["portals", "quality", "feedback", "showcase", "dashboard"]
+__all__ = ["portals", "quality", "feedback", "showcase", "dashboard", "reports"]

@@ -14,9 +14,11 @@ from typing import Any, Callable
 import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
-from ckanext.plusresilient import search
-from ckanext.plusresilient.scoring.dataset import BANDS
+from ckanext.plusresilient import config, search
+from ckanext.plusresilient.quality.freshness import LATE, assess as assess_freshness
+from ckanext.plusresilient.scoring.dataset import BANDS, FRESHNESS_DUE_FIELD, FRESHNESS_FIELD
 from ckanext.plusresilient.quality.score import BAND_THRESHOLDS
+from ckanext.plusresilient.timestamps import utcnow
 
 dashboard = Blueprint("plusresilient_dashboard", __name__)
 
@@ -148,6 +150,31 @@ def _example_report() -> dict[str, Any] | None:
     return result["results"][0] if result["results"] else None
 
 
+#: Late datasets listed on the page; the search link lists them all.
+LATE_SHOWN = 10
+
+
+def late_datasets(filters: PageFilters) -> dict[str, Any]:
+    """The late datasets the visitor may see (their search, their
+    permissions), within the page's narrowing, most overdue first."""
+    types = " OR ".join(f'"{name}"' for name in config.scored_types())
+    fq = f"+{FRESHNESS_FIELD}:{LATE} +dataset_type:({types})"
+    if filters.country:
+        fq += f' +vocab_country:"{filters.country.upper()}"'
+    if filters.organization:
+        fq += f' +organization:"{filters.organization}"'
+    found = tk.get_action("package_search")({}, {
+        "q": "", "fq": fq, "rows": LATE_SHOWN, "sort": f"{FRESHNESS_DUE_FIELD} asc",
+        "include_private": True})
+    now = utcnow()
+    return {
+        "count": found["count"],
+        "datasets": [dict(dataset, freshness=assess_freshness(dataset, now).to_dict())
+                     for dataset in found["results"]],
+        "link": tk.h.url_for("dataset.search", **filters.search_params(), **{FRESHNESS_FIELD: LATE}),
+    }
+
+
 @dashboard.route("/quality")
 def index() -> str:
     """Bands per country, region, cluster and harvest source, the trend and
@@ -181,5 +208,6 @@ def index() -> str:
         "granularity_label": GRANULARITY_LABELS[trend["granularity"]]() if trend["granularity"] else "",
         "indicators": indicators,
         "example": _example_report() if overall["total"] else None,
+        "late": late_datasets(filters) if overall["total"] else None,
         "mqa_method_url": MQA_METHOD_URL,
     })

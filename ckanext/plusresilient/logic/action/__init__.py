@@ -23,6 +23,7 @@ from ckanext.plusresilient.logic.action.portals import (
     plusresilient_portals_sync,
 )
 from ckanext.plusresilient.logic.action.quality import (
+    plusresilient_quality_cluster_report,
     plusresilient_quality_indicators,
     plusresilient_quality_refresh,
     plusresilient_quality_show,
@@ -38,6 +39,7 @@ __all__ = [
     "plusresilient_quality_summary",
     "plusresilient_quality_trend",
     "plusresilient_quality_indicators",
+    "plusresilient_quality_cluster_report",
     "plusresilient_feedback_create",
     "plusresilient_feedback_list",
     "plusresilient_feedback_show",

@@ -9,7 +9,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.plusresilient import config, jobs, labels, search
 from ckanext.plusresilient.logic import schema
 from ckanext.plusresilient.logic.lookup import dataset_or_not_found, organization_or_not_found
-from ckanext.plusresilient.scoring import catalog
+from ckanext.plusresilient.scoring import catalog, cluster
 from ckanext.plusresilient.scoring.dataset import annotation, score_dataset
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "plusresilient_quality_summary",
     "plusresilient_quality_trend",
     "plusresilient_quality_indicators",
+    "plusresilient_quality_cluster_report",
 ]
 
 
@@ -42,7 +43,11 @@ def plusresilient_quality_show(context: dict[str, Any], data_dict: dict[str, Any
     :returns: ``{"package_id", "status": "not_scored" | "scored" | "error",
         "scored_at", "error", "overall", "metadata", "data": {"summary",
         "resources": [{"resource_id", "name", "url", "report"}]}, "links":
-        {"summary", "statuses"}, "community"}``, plus ``"history"``: a list of
+        {"summary", "statuses"}, "community", "freshness": {"status":
+        "up_to_date" | "late" | "unknown", "frequency", "last_update",
+        "last_update_source": "declared" | "portal", "expected_by", "reason"}}``
+        (freshness as of the scoring; null in reports stored before it was
+        judged), plus ``"history"``: a list of
         ``{scored_at, overall_score, overall_band, metadata_points, data_score,
         links_score, community_score}``, oldest first, when asked for. An
         "error" status keeps the figures of the last scoring that worked.
@@ -208,3 +213,40 @@ def plusresilient_quality_indicators(context: dict[str, Any], data_dict: dict[st
     for indicator in result["indicators"]:
         indicator["label"] = labels.indicator_label(indicator.get("key"), indicator.get("label", ""))
     return result
+
+
+@tk.side_effect_free
+@tk.validate_action_data(schema.quality_cluster_report)
+def plusresilient_quality_cluster_report(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """One cluster's datasets with their quality, for its report.
+
+    Public, and listing only the datasets the caller finds with
+    ``package_search(include_private=True)``: a cluster's private datasets
+    to its members (and sysadmins), none of them to anyone else. Every
+    dataset is listed, however many: the search is paged on
+    ``ckan.search.rows_max``.
+
+    :param organization: the cluster (organization) id or name
+    :type organization: string
+
+    :returns: ``{"organization": {"id", "name", "title"}, "count",
+        "datasets": [{"id", "name", "title", "type", "private", "status":
+        "not_scored" | "scored" | "error", "scored_at", "band", "score",
+        "metadata_points", "metadata_max_points", "failed_indicators": [key],
+        "open_reports", "open_report_categories": {category: count},
+        "freshness": {"status", "expected_by"} | null}]}``,
+        by name; ``band``, ``score``, ``metadata_points`` and ``scored_at``
+        are null for a dataset never scored; ``failed_indicators`` are MQA
+        indicator keys (``plusresilient_quality_indicators`` labels them);
+        ``open_reports`` counts the approved problem reports still open or
+        acknowledged, by category in ``open_report_categories``;
+        ``freshness`` is the verdict of the last scoring (``up_to_date``,
+        ``late``, ``unknown``) and when the next update was due then
+    :rtype: dictionary
+    """
+    tk.check_access("plusresilient_quality_cluster_report", context, data_dict)
+    organization = organization_or_not_found(data_dict["organization"], active_only=True)
+    datasets = cluster.cluster_datasets(context.get("user"), organization.id)
+    return {"organization": {"id": organization.id, "name": organization.name,
+                             "title": organization.title or organization.name},
+            "count": len(datasets), "datasets": datasets}

@@ -8,8 +8,9 @@ memory limit and no timeout of its own, so every limit is set around it:
 
 Bytes
     The file is downloaded through :class:`SafeSession` (SSRF guard, gzip-bomb
-    aware size cap) into a temporary directory that is removed afterwards: no
-    resource content is ever kept. A body over ``max_bytes`` is not validated
+    aware size cap) into a temporary directory that is removed afterwards: the
+    check keeps no resource content (its caller may load the file it checked
+    into CKAN's DataStore first, through ``on_checked_file``: the previews). A body over ``max_bytes`` is not validated
     at all ("error", kind "too_large"): a prefix cut mid-row would report
     errors the publisher never made, and "valid" would claim rows nobody saw.
 

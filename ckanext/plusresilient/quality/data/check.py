@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from importlib.util import find_spec
-from typing import IO
+from typing import IO, Callable
 from urllib.parse import urlsplit
 
 from ckanext.plusresilient.quality.data.report import (
@@ -72,14 +72,24 @@ _BOMS = (
 )
 
 
+#: What may see the checked file before it is removed: ``(path, format, report)``,
+#: called once the report is known (the table previews load it from there).
+CheckedFileHook = Callable[[str, str, DataReport], None]
+
+
 def check_data(url: str, *, format: str | None, media_type: str | None,
                table_schema: dict | None, http: SafeSession,
-               limits: DataLimits = DataLimits()) -> DataReport:
-    """Download ``url`` within ``limits`` and validate it; see the package docstring."""
+               limits: DataLimits = DataLimits(),
+               on_checked_file: CheckedFileHook | None = None) -> DataReport:
+    """Download ``url`` within ``limits`` and validate it; see the package docstring.
+
+    ``on_checked_file`` sees the downloaded file and its report before the
+    file is removed, only when a whole file was downloaded and read (a body
+    cut at ``max_bytes`` or by the deadline is never shown to it)."""
     started = time.monotonic()
     try:
         report = _check(url, format, media_type, table_schema, http, limits,
-                        deadline=started + limits.max_seconds)
+                        deadline=started + limits.max_seconds, on_checked_file=on_checked_file)
     except Exception as error:  # noqa: BLE001 - a check must never take its caller down
         if is_interruption(error):
             raise
@@ -110,7 +120,8 @@ def tabular_format(format: str | None, media_type: str | None, url: str | None) 
 # -- the parent side: classify, download, sniff, hand over ----------------------------
 
 def _check(url: str, format: str | None, media_type: str | None, table_schema: dict | None,
-           http: SafeSession, limits: DataLimits, deadline: float) -> DataReport:
+           http: SafeSession, limits: DataLimits, deadline: float,
+           on_checked_file: CheckedFileHook | None = None) -> DataReport:
     fmt = tabular_format(format, media_type, url)
     if fmt is None:
         return _not_checked(format, media_type)
@@ -129,9 +140,12 @@ def _check(url: str, format: str | None, media_type: str | None, table_schema: d
             return _fetch_failure(error, url, limits, path)
         except _OutOfTime:
             return _sized(_timeout(limits), path)
-        report = (_sniff(path, fmt, url)
-                  or _validate_in_child(workdir, fmt, table_schema, charset, limits, deadline))
-        return _sized(report, path)
+        report = _sized(_sniff(path, fmt, url)
+                        or _validate_in_child(workdir, fmt, table_schema, charset, limits, deadline),
+                        path)
+        if on_checked_file is not None:
+            on_checked_file(path, fmt, report)
+        return report
 
 
 def _not_checked(format: str | None, media_type: str | None) -> DataReport:
